@@ -99,7 +99,9 @@ def read_images(path: str | os.PathLike) -> ImageTable:
         column = column.cast(pa.large_binary())
     n = len(column)
     buf = np.frombuffer(column.buffers()[2], dtype=np.uint8) if n else np.zeros(0, np.uint8)
-    offsets = np.frombuffer(column.buffers()[1], dtype=np.int64)[column.offset : column.offset + n + 1]
+    offsets = np.frombuffer(column.buffers()[1], dtype=np.int64)[
+        column.offset : column.offset + n + 1
+    ]
     row_bytes = int(np.prod(shape)) * dtype.itemsize
     if n and not np.all(np.diff(offsets) == row_bytes):
         raise ValueError(f"{path}: some rows are not {row_bytes} bytes (shape {shape}, {dtype})")
