@@ -95,7 +95,7 @@ def read_images(path: str | os.PathLike) -> ImageTable:
     shape = tuple(meta["shape"])
     dtype = np.dtype(meta.get("dtype", "uint8"))
     column = arrow.column("pixels").combine_chunks()
-    if isinstance(column.type, pa.BinaryType):
+    if column.type == pa.binary():
         column = column.cast(pa.large_binary())
     n = len(column)
     buf = np.frombuffer(column.buffers()[2], dtype=np.uint8) if n else np.zeros(0, np.uint8)
