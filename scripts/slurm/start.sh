@@ -6,8 +6,8 @@
 # (no systemd needed: plain daemons with pid files), and waits until the node is idle.
 # Idempotent: daemons that are already running from $DSB_SLURM_DIR are left alone.
 #
-# Everything lives in $DSB_SLURM_DIR (own munge key and socket, state, logs) except one symbolic
-# link, /etc/slurm/slurm.conf -> $DSB_SLURM_DIR/slurm.conf, which stop.sh removes again. SLURM_CONF
+# Everything lives in $DSB_SLURM_DIR (own munge key and socket, state, logs) except two symbolic
+# links, /etc/slurm/{slurm,gres}.conf -> $DSB_SLURM_DIR/, which stop.sh removes again. SLURM_CONF
 # alone would not do: the executor plugin's job step drops every SLURM_* variable before it calls
 # srun, so srun inside a job must find the configuration at its default place.
 #     scripts/slurm/start.sh
@@ -23,11 +23,15 @@
 #   * SelectType=select/cons_tres with CR_Core_Memory: cores and memory are consumable, so jobs'
 #     `mem_mb` requests are scheduled against RealMemory just as on a cluster.
 #   * SlurmUser=root: the daemons run as the (root) user who started them.
+#   * DSB_SLURM_GPUS=N (default 0) declares N scheduling-only GPUs of type `fake` (gres.conf points
+#     at character devices made here), so that jobs asking for `gpu`/`gpu_model` are scheduled,
+#     counted and given CUDA_VISIBLE_DEVICES as on a GPU cluster, while their code runs on the CPU.
 set -euo pipefail
 
 DIR=${DSB_SLURM_DIR:-/var/lib/dsb-slurm}
 PORT=${DSB_SLURM_PORT:-6817}
 PARTITION=${DSB_SLURM_PARTITION:-debug}
+GPUS=${DSB_SLURM_GPUS:-0}
 NODE=$(hostname -s)
 CPUS=$(nproc)
 # Leave ~15% of memory to the operating system and to the daemons themselves.
@@ -59,8 +63,21 @@ chmod 755 "$DIR" "$DIR/munge"
 [[ -f "$DIR/munge/munge.key" ]] || mungekey --create --keyfile="$DIR/munge/munge.key"
 chmod 600 "$DIR/munge/munge.key"
 
-CONF="$DIR/slurm.conf"
-cat >"$CONF" <<EOF
+# Fake GPUs: character devices with /dev/null's numbers; slurmd only checks that they exist
+# (a plain file also works where mknod is not allowed, with a complaint in slurmd's log).
+GRES=""
+GRES_CONF=""
+if ((GPUS > 0)); then
+    for ((i = 0; i < GPUS; i++)); do
+        [[ -e "$DIR/fake-gpu$i" ]] || mknod "$DIR/fake-gpu$i" c 1 3 2>/dev/null ||
+            touch "$DIR/fake-gpu$i"
+    done
+    GRES="Gres=gpu:fake:$GPUS"
+    GRES_CONF="NodeName=$NODE Name=gpu Type=fake File=$DIR/fake-gpu[0-$((GPUS - 1))]"
+fi
+
+new_conf=$(
+    cat <<EOF
 # Written by dsb scripts/slurm/start.sh; rewritten at every start.
 ClusterName=dsb
 SlurmctldHost=$NODE(127.0.0.1)
@@ -88,17 +105,33 @@ AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/filetxt
 JobCompLoc=$DIR/log/jobcomp.txt
 MinJobAge=600
-NodeName=$NODE NodeAddr=127.0.0.1 CPUs=$CPUS RealMemory=$MEM_MB State=UNKNOWN
+GresTypes=gpu
+NodeName=$NODE NodeAddr=127.0.0.1 $GRES CPUs=$CPUS RealMemory=$MEM_MB State=UNKNOWN
 PartitionName=$PARTITION Nodes=$NODE Default=YES MaxTime=INFINITE State=UP
 EOF
-# A configuration of someone else's SLURM is never replaced.
-LINK=/etc/slurm/slurm.conf
-if [[ -e "$LINK" || -L "$LINK" ]] && [[ "$(readlink "$LINK")" != "$CONF" ]]; then
-    log "error: $LINK exists and is not ours; this machine has its own SLURM configuration"
-    exit 1
+)
+
+# A running cluster whose configuration changed (say, another DSB_SLURM_GPUS) is restarted.
+if [[ -f "$DIR/slurm.conf" && ("$new_conf" != "$(cat "$DIR/slurm.conf")" ||
+    "$GRES_CONF" != "$(cat "$DIR/gres.conf" 2>/dev/null)") ]]; then
+    log "configuration changed: restarting"
+    DSB_SLURM_DIR="$DIR" "$(dirname "$0")/stop.sh"
 fi
+echo "$new_conf" >"$DIR/slurm.conf"
+echo "$GRES_CONF" >"$DIR/gres.conf"
+
+# slurmd reads gres.conf from the directory of the slurm.conf it was given, and the executor
+# plugin's job steps need slurm.conf at its default place: both are linked from /etc/slurm.
+# Someone else's configuration there is never replaced.
 mkdir -p /etc/slurm
-ln -sfn "$CONF" "$LINK"
+for conf in slurm.conf gres.conf; do
+    link=/etc/slurm/$conf
+    if [[ (-e "$link" || -L "$link") && "$(readlink "$link")" != "$DIR/$conf" ]]; then
+        log "error: $link exists and is not ours; this machine has its own SLURM configuration"
+        exit 1
+    fi
+    ln -sfn "$DIR/$conf" "$link"
+done
 
 running() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
@@ -110,11 +143,11 @@ if ! running "$DIR/munge/munged.pid"; then
 fi
 if ! running "$DIR/slurmctld.pid"; then
     log "starting slurmctld"
-    slurmctld -f "$CONF"
+    slurmctld
 fi
 if ! running "$DIR/slurmd.pid"; then
     log "starting slurmd"
-    slurmd -f "$CONF"
+    slurmd
 fi
 
 # slurmd registers within seconds; a node left down or drained by an earlier run is resumed.
@@ -123,7 +156,7 @@ for _ in $(seq 60); do
     state=$(sinfo --noheader --nodes="$NODE" --format=%T 2>/dev/null || true)
     case "$state" in
     idle | mixed | allocated) break ;;
-    down* | drain* | fail*) scontrol update NodeName="$NODE" State=RESUME 2>/dev/null || true ;;
+    down* | drain* | fail* | inval*) scontrol update NodeName="$NODE" State=RESUME 2>/dev/null || true ;;
     esac
     sleep 1
 done
@@ -131,4 +164,4 @@ if [[ ! "$state" =~ ^(idle|mixed|allocated)$ ]]; then
     log "error: node $NODE did not become idle (state '$state'); see $DIR/log/"
     exit 1
 fi
-log "node $NODE is $state: $CPUS CPUs, $MEM_MB MB, partition $PARTITION"
+log "node $NODE is $state: $CPUS CPUs, $MEM_MB MB, $GPUS fake GPUs, partition $PARTITION"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Stop the private SLURM cluster that scripts/slurm/start.sh started: cancel its jobs, then stop
 # slurmd, slurmctld and munged by the pids in their pid files. Leaves no daemon running;
-# the link /etc/slurm/slurm.conf is removed, state and logs stay in $DSB_SLURM_DIR for inspection.
+# the links in /etc/slurm are removed, state and logs stay in $DSB_SLURM_DIR for inspection.
 # Safe to run when nothing is running.
 set -euo pipefail
 
@@ -11,12 +11,14 @@ log() { echo "[slurm] $*" >&2; }
 
 alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
-# Jobs run in slurmstepd processes that outlive slurmd, so they are cancelled first.
+# Jobs run in slurmstepd processes that outlive slurmd, and jobs left in slurmctld's saved state
+# would start again at the next start: every job of this private cluster is cancelled first.
 if alive "$DIR/slurmctld.pid"; then
-    scancel --full --cluster=dsb --state=PENDING 2>/dev/null || true
-    scancel --full --cluster=dsb --state=RUNNING 2>/dev/null || true
     for _ in $(seq 30); do
-        [[ -z $(squeue --noheader --states=RUNNING,COMPLETING 2>/dev/null) ]] && break
+        jobs=$(squeue --noheader --format=%i 2>/dev/null || true)
+        [[ -z "$jobs" ]] && break
+        # shellcheck disable=SC2086 # one argument per job id
+        scancel --full $jobs 2>/dev/null || true
         sleep 1
     done
 fi
@@ -43,6 +45,8 @@ stop slurmd "$DIR/slurmd.pid"
 stop slurmctld "$DIR/slurmctld.pid"
 stop munged "$DIR/munge/munged.pid"
 
-if [[ "$(readlink /etc/slurm/slurm.conf 2>/dev/null)" == "$DIR/slurm.conf" ]]; then
-    rm -f /etc/slurm/slurm.conf
-fi
+for conf in slurm.conf gres.conf; do
+    if [[ "$(readlink "/etc/slurm/$conf" 2>/dev/null)" == "$DIR/$conf" ]]; then
+        rm -f "/etc/slurm/$conf"
+    fi
+done
