@@ -1,0 +1,15 @@
+# The two commands of the README. Both set everything up first (idempotent, fast when done).
+SHELL := /bin/bash
+VENV := .venv
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: setup run test
+
+setup:
+	@bash scripts/setup.sh
+
+run: setup
+	snakemake --cores all
+
+test: setup
+	bash scripts/test.sh
