@@ -69,6 +69,7 @@ def image_targets():
     targets = []
     for dataset in DATASETS:
         targets += eval_files(dataset)
+        targets.append(f"results/summary/{dataset}.parquet")
         targets += figure_files(dataset)
     return targets
 

@@ -19,3 +19,25 @@ rule evaluate:
         "results/benchmarks/eval/{dataset}/{arch}/seed{seed}.tsv"
     script:
         "../scripts/evaluate.py"
+
+
+rule summarise:
+    input:
+        tables=lambda wildcards: eval_files(wildcards.dataset),
+    output:
+        table="results/summary/{dataset}.parquet",
+        markdown=report(
+            "results/summary/{dataset}.md",
+            caption="../report/summary.rst",
+            category="summary",
+        ),
+    log:
+        "results/logs/summary/{dataset}.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        "../../envs/dsb.yaml"
+    script:
+        "../scripts/summarise.py"
