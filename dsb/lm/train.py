@@ -1,0 +1,101 @@
+"""A small GPT-NeoX trained on the corpus, with checkpoints at step 0 and every power of two."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
+
+from dsb.lm.models import save_checkpoint
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    n_layer: int = 2
+    d_model: int = 128
+    n_head: int = 4
+    seq_len: int = 128
+    batch_size: int = 16
+    lr: float = 1e-3
+    beta1: float = 0.9
+    beta2: float = 0.95
+    weight_decay: float = 0.01
+    warmup_steps: int = 0
+    max_steps: int = 2048
+    seed: int = 0
+
+
+def checkpoint_steps(max_steps: int) -> list[int]:
+    """0, 1, 2, 4, ..., max_steps (a power of two)."""
+    if max_steps < 1 or max_steps & (max_steps - 1):
+        raise ValueError(f"max_steps must be a power of two, got {max_steps}")
+    return [0] + [2**k for k in range(int(math.log2(max_steps)) + 1)]
+
+
+def vocabulary_cut(unigram: np.ndarray) -> np.ndarray:
+    """The tokenizer ids that occur: the trained model's vocabulary, in increasing order."""
+    return np.flatnonzero(unigram > 0)
+
+
+def build_model(cfg: TrainConfig, vocab_size: int) -> GPTNeoXForCausalLM:
+    config = GPTNeoXConfig(
+        vocab_size=vocab_size,
+        hidden_size=cfg.d_model,
+        num_hidden_layers=cfg.n_layer,
+        num_attention_heads=cfg.n_head,
+        intermediate_size=4 * cfg.d_model,
+        max_position_embeddings=cfg.seq_len,
+        rotary_pct=0.25,
+        use_parallel_residual=True,
+        tie_word_embeddings=False,
+        bos_token_id=0,
+        eos_token_id=0,
+    )
+    return GPTNeoXForCausalLM(config)
+
+
+def train_lm(
+    tokens: np.ndarray, token_ids: np.ndarray, cfg: TrainConfig, out_dir: str | Path
+) -> list[dict]:
+    """Train on random windows of ``tokens`` (tokenizer ids, all in ``token_ids``); write
+    ``out_dir/step{n}`` at every checkpoint step. Returns the training loss at each step."""
+    local = np.searchsorted(token_ids, tokens)
+    if np.any(token_ids[np.minimum(local, len(token_ids) - 1)] != tokens):
+        raise ValueError("training tokens must all be in token_ids (the vocabulary cut)")
+    if len(local) <= cfg.seq_len + 1:
+        raise ValueError(f"{len(local)} training tokens are too few for windows of {cfg.seq_len}")
+    torch.manual_seed(cfg.seed)
+    model = build_model(cfg, len(token_ids))
+    stream = torch.as_tensor(local, dtype=torch.long)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    opt = torch.optim.AdamW(
+        model.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay
+    )
+    warmup = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0
+    )
+    saves = set(checkpoint_steps(cfg.max_steps))
+    offsets = torch.arange(cfg.seq_len + 1)
+    log, start = [], time.perf_counter()
+    save_checkpoint(model, Path(out_dir) / "step0", token_ids)
+    model.train()
+    for step in tqdm(range(1, cfg.max_steps + 1), desc="training", unit="step"):
+        starts = torch.randint(len(stream) - cfg.seq_len - 1, (cfg.batch_size,), generator=gen)
+        batch = stream[starts[:, None] + offsets]
+        loss = torch.nn.functional.cross_entropy(
+            model(batch[:, :-1]).logits.flatten(0, 1), batch[:, 1:].flatten()
+        )
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        warmup.step()
+        log.append({"step": step, "loss": loss.item(), "seconds": time.perf_counter() - start})
+        if step in saves:
+            save_checkpoint(model, Path(out_dir) / f"step{step}", token_ids)
+    return log
