@@ -23,6 +23,7 @@ def make_workdir(path: Path) -> Path:
     for name in ["Snakefile", "config.yaml"]:
         shutil.copy(ROOT / name, path / name)
     shutil.copytree(ROOT / "workflow", path / "workflow")
+    shutil.copytree(ROOT / "envs", path / "envs")
     shutil.copytree(ROOT / "resources", path / "resources", dirs_exist_ok=True, symlinks=True)
     return path
 

@@ -2,8 +2,6 @@ import json
 from pathlib import Path
 
 from dsb.data import DEFAULT_MIRRORS
-from dsb.probes import PROBES
-from dsb.train import resolve_settings
 
 
 def _check_datasets():
@@ -26,7 +24,7 @@ SEEDS = config["train"]["seeds"]
 
 wildcard_constraints:
     dataset="|".join(DATASETS) or "NONE",
-    probe="|".join(PROBES),
+    probe="|".join(PROBE_NAMES),
     arch="[A-Za-z0-9_]+",
     seed=r"\d+",
 
