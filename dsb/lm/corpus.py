@@ -175,8 +175,10 @@ def build_corpus(
     *,
     gutenberg: bool = True,
     jsonl_key: str = "text",
+    max_tokens: int = 0,
 ) -> tuple[np.ndarray, int, list[str]]:
-    """Token stream, its UTF-8 byte count, and the resolved source files."""
+    """Token stream (the first ``max_tokens`` when positive), the UTF-8 bytes it encodes (for
+    pre-tokenised input: measured on a prefix of 2^22 tokens and scaled), and the source files."""
     if fmt not in FORMATS:
         raise ValueError(f"corpus format must be one of {FORMATS}, got {fmt!r}")
     if not paths:
@@ -188,10 +190,16 @@ def build_corpus(
         files = sorted(f for p in files for f in (_brown_files(p) if p.is_dir() else [p]))
     if fmt == "pile":
         vocab = tokenizer.get_vocab_size()
-        tokens = np.concatenate([read_token_file(f, vocab) for f in files]).astype(np.int64)
-        return tokens, bytes_of_tokens(tokens, tokenizer), [str(f) for f in files]
+        tokens = np.concatenate([read_token_file(f, vocab) for f in files])
+        tokens = tokens[:max_tokens] if max_tokens else tokens
+        prefix = tokens[: 1 << 22]
+        n_bytes = round(bytes_of_tokens(prefix, tokenizer) * len(tokens) / max(len(prefix), 1))
+        return np.asarray(tokens), n_bytes, [str(f) for f in files]
     docs = read_documents(fmt, files, gutenberg=gutenberg, jsonl_key=jsonl_key)
     tokens, n_bytes = tokenize_documents(docs, tokenizer)
+    if max_tokens and len(tokens) > max_tokens:
+        n_bytes = round(n_bytes * max_tokens / len(tokens))
+        tokens = tokens[:max_tokens]
     return tokens, n_bytes, [str(f) for f in files]
 
 

@@ -1,0 +1,288 @@
+LM = config["lm"]
+LM_ROOT = f"results/lm/{LM['corpus']['name']}"
+LM_SHARDS = list(range(LM["corpus"]["n_shards"]))
+LM_ORDERS = LM["ngrams"]["orders"]
+LM_TRAIN = LM["models"]["train"]
+LM_PYTHIA = LM["models"]["pythia"]
+
+
+def lm_models():
+    """{model id: labels} of every model followed along training."""
+    if LM["models"]["source"] == "train":
+        return {
+            f"neox-{size}-seed{seed}": dict(size=size, seed=seed, variant="standard")
+            for size in LM_TRAIN["sizes"]
+            for seed in LM_TRAIN["seeds"]
+        }
+    models = {
+        f"pythia-{s}": dict(size=s, seed=0, variant="standard")
+        for s in LM_PYTHIA["sizes"]
+    }
+    for size, seeds in LM_PYTHIA["seeds"].items():
+        for k in seeds:
+            models[f"pythia-{size}-seed{k}"] = dict(
+                size=size, seed=k, variant="standard"
+            )
+    for size in LM_PYTHIA["warmup"]:
+        models[f"pythia-{size}-warmup01"] = dict(size=size, seed=0, variant="warmup01")
+    return models
+
+
+def lm_steps():
+    if LM["models"]["source"] == "train":
+        return [0] + [2**k for k in range(LM_TRAIN["max_steps"].bit_length())]
+    return LM_PYTHIA["steps"]
+
+
+def lm_figures():
+    names = ["lm_ngram_loss", "lm_kl", "lm_loss_by_position"]
+    models = lm_models().values()
+    if len({m["seed"] for m in models}) > 1:
+        names.append("lm_seeds")
+    if any(m["variant"] != "standard" for m in models):
+        names.append("lm_warmup")
+    return names
+
+
+def lm_targets():
+    return expand("results/figures/{name}.{ext}", name=lm_figures(), ext=["png", "pdf"])
+
+
+wildcard_constraints:
+    lm_model="|".join(lm_models()),
+    shard=r"\d+",
+    order=r"\d+",
+
+
+rule lm_corpus:
+    output:
+        train=expand(f"{LM_ROOT}/tokens/train{{shard}}.npy", shard=LM_SHARDS),
+        val=f"{LM_ROOT}/tokens/val.npy",
+        vocab=f"{LM_ROOT}/tokens/token_ids.npy",
+        meta=f"{LM_ROOT}/tokens/meta.json",
+    log:
+        f"{LM_ROOT}/logs/corpus.log",
+    conda:
+        "../../envs/dsb.yaml"
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    params:
+        corpus=LM["corpus"],
+        tokenizer=LM["tokenizer"],
+    script:
+        "../scripts/lm_corpus.py"
+
+
+rule lm_count_shard:
+    input:
+        shard=f"{LM_ROOT}/tokens/train{{shard}}.npy",
+        meta=rules.lm_corpus.output.meta,
+    output:
+        counts=f"{LM_ROOT}/ngrams/shard{{shard}}.npz",
+    log:
+        f"{LM_ROOT}/logs/count_shard{{shard}}.log",
+    conda:
+        "../../envs/dsb.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    params:
+        block_pairs=LM["ngrams"]["block_pairs"],
+    script:
+        "../scripts/lm_count.py"
+
+
+rule lm_merge_counts:
+    input:
+        shards=expand(rules.lm_count_shard.output.counts, shard=LM_SHARDS),
+        meta=rules.lm_corpus.output.meta,
+    output:
+        counts=f"{LM_ROOT}/ngrams/counts.npz",
+        entropy=f"{LM_ROOT}/ngrams/entropy.json",
+    log:
+        f"{LM_ROOT}/logs/merge_counts.log",
+    conda:
+        "../../envs/dsb.yaml"
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    script:
+        "../scripts/lm_merge_counts.py"
+
+
+rule lm_suffix_index:
+    input:
+        train=rules.lm_corpus.output.train,
+    output:
+        tokens=f"{LM_ROOT}/ngrams/train.bin",
+        index=f"{LM_ROOT}/ngrams/train.idx",
+    log:
+        f"{LM_ROOT}/logs/suffix_index.log",
+    conda:
+        "../../envs/dsb.yaml"
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    script:
+        "../scripts/lm_suffix_index.py"
+
+
+rule lm_sequences:
+    input:
+        counts=rules.lm_merge_counts.output.counts,
+        index=lambda w: rules.lm_suffix_index.output if int(w.order) >= 3 else [],
+    output:
+        seqs=f"{LM_ROOT}/sequences/ngram{{order}}.npy",
+    log:
+        f"{LM_ROOT}/logs/sequences_ngram{{order}}.log",
+    conda:
+        "../../envs/dsb.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        n=LM["ngrams"]["n_sequences"],
+        length=LM["ngrams"]["length"],
+        seed=LM["ngrams"]["seed"],
+    script:
+        "../scripts/lm_sequences.py"
+
+
+rule lm_train:
+    input:
+        train=rules.lm_corpus.output.train,
+        vocab=rules.lm_corpus.output.vocab,
+    output:
+        model=directory(f"{LM_ROOT}/models/neox-{{size}}-seed{{seed}}"),
+        log=f"{LM_ROOT}/train/neox-{{size}}-seed{{seed}}.parquet",
+    log:
+        f"{LM_ROOT}/logs/train_neox-{{size}}-seed{{seed}}.log",
+    benchmark:
+        f"{LM_ROOT}/benchmarks/train_neox-{{size}}-seed{{seed}}.tsv"
+    conda:
+        "../../envs/dsb.yaml"
+    threads: LM_TRAIN["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    params:
+        shape=lambda w: LM_TRAIN["sizes"][w.size],
+        recipe={
+            k: v for k, v in LM_TRAIN.items() if k not in ("sizes", "seeds", "threads")
+        },
+    script:
+        "../scripts/lm_train.py"
+
+
+def lm_model_input(wildcards):
+    labels = lm_models()[wildcards.lm_model]
+    if LM["models"]["source"] == "train":
+        return expand(
+            rules.lm_train.output.model, size=labels["size"], seed=labels["seed"]
+        )
+    return []
+
+
+rule lm_evaluate:
+    input:
+        model=lm_model_input,
+        seqs=expand(rules.lm_sequences.output.seqs, order=LM_ORDERS),
+        counts=rules.lm_merge_counts.output.counts,
+        val=rules.lm_corpus.output.val,
+        meta=rules.lm_corpus.output.meta,
+    output:
+        loss=f"{LM_ROOT}/eval/{{lm_model}}/loss.parquet",
+        position=f"{LM_ROOT}/eval/{{lm_model}}/position.parquet",
+        kl=f"{LM_ROOT}/eval/{{lm_model}}/kl.parquet",
+    log:
+        f"{LM_ROOT}/logs/evaluate_{{lm_model}}.log",
+    benchmark:
+        f"{LM_ROOT}/benchmarks/evaluate_{{lm_model}}.tsv"
+    conda:
+        "../../envs/dsb.yaml"
+    threads: LM["eval"]["threads"]
+    resources:
+        mem_mb=16000,
+        runtime=240,
+        gpu=1 if LM["eval"]["device"].startswith("cuda") else 0,
+    params:
+        source=lambda w: (
+            f"{LM_ROOT}/models/{w.lm_model}"
+            if LM["models"]["source"] == "train"
+            else f"{LM_PYTHIA['owner']}/{w.lm_model}"
+        ),
+        labels=lambda w: {"model": w.lm_model, **lm_models()[w.lm_model]},
+        steps=lm_steps(),
+        orders=LM_ORDERS,
+        n_windows=LM["ngrams"]["n_windows"],
+        length=LM["ngrams"]["length"],
+        eval=LM["eval"],
+    script:
+        "../scripts/lm_evaluate.py"
+
+
+rule lm_collect:
+    input:
+        loss=expand(rules.lm_evaluate.output.loss, lm_model=lm_models()),
+        position=expand(rules.lm_evaluate.output.position, lm_model=lm_models()),
+        kl=expand(rules.lm_evaluate.output.kl, lm_model=lm_models()),
+    output:
+        loss=f"{LM_ROOT}/loss.parquet",
+        position=f"{LM_ROOT}/position.parquet",
+        kl=f"{LM_ROOT}/kl.parquet",
+    log:
+        f"{LM_ROOT}/logs/collect.log",
+    conda:
+        "../../envs/dsb.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    script:
+        "../scripts/lm_collect.py"
+
+
+# One rule per figure, named after it: `snakemake lm_ngram_loss` draws that figure alone.
+for _figure in [
+    "lm_ngram_loss",
+    "lm_kl",
+    "lm_loss_by_position",
+    "lm_seeds",
+    "lm_warmup",
+]:
+
+    rule:
+        name:
+            _figure
+        input:
+            loss=rules.lm_collect.output.loss,
+            position=rules.lm_collect.output.position,
+            kl=rules.lm_collect.output.kl,
+            entropy=rules.lm_merge_counts.output.entropy,
+        output:
+            png=report(
+                f"results/figures/{_figure}.png",
+                caption=f"../report/{_figure}.rst",
+                category="language models",
+            ),
+            pdf=f"results/figures/{_figure}.pdf",
+        log:
+            f"results/logs/plots/{_figure}.log",
+        conda:
+            "../../envs/dsb.yaml"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=10,
+        params:
+            figure=_figure,
+            position_steps=LM["plots"]["position_steps"],
+            dpi=LM["plots"]["dpi"],
+        script:
+            "../scripts/lm_figure.py"

@@ -1,0 +1,18 @@
+import sys
+
+import numpy as np
+import pandas as pd
+import torch
+
+from dsb.lm.train import TrainConfig, train_lm
+
+sys.stderr = open(snakemake.log[0], "w", buffering=1)
+
+torch.set_num_threads(snakemake.threads)
+recipe = {k: v for k, v in snakemake.params.recipe.items() if k in TrainConfig.__annotations__}
+cfg = TrainConfig(**snakemake.params.shape, **recipe, seed=int(snakemake.wildcards.seed))
+tokens = np.concatenate([np.load(path) for path in snakemake.input.train])
+token_ids = np.load(snakemake.input.vocab)
+log = train_lm(tokens, token_ids, cfg, snakemake.output.model)
+pd.DataFrame(log).to_parquet(snakemake.output.log)
+print(f"{cfg}: {log[-1]['seconds'] / len(log):.3f} s/step", file=sys.stderr)
