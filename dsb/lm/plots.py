@@ -65,7 +65,8 @@ def plot_by(loss: pd.DataFrame, column: str, title: str) -> plt.Figure:
     """Seed or warm-up comparison: a line per value of ``column``, a panel per (size, set)."""
     data = loss[loss["sequences"] != "real"].assign(x=log2_step(loss["step"]))
     grid = sns.relplot(data=data, x="x", y="loss", hue=column, col="sequences", row="size",
-                       kind="line", height=2.8, aspect=1.2, facet_kws={"sharey": False})  # fmt: skip
+                       kind="line", height=2.8, aspect=1.2,
+                       facet_kws={"sharey": False})  # fmt: skip
     for ax in grid.axes.flat:
         _step_axis(ax, data["step"])
         ax.set_ylabel("loss (nats / token)")
