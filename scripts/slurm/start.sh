@@ -52,6 +52,13 @@ if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null ||
     fi
     log "installing slurm-wlm and munge from Debian"
     export DEBIAN_FRONTEND=noninteractive
+    # The packages' own services (a system munged, slurmctld, slurmd) must not start: only the
+    # daemons below, which stop.sh stops, may run. policy-rc.d answers "not allowed" to them.
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+        chmod +x /usr/sbin/policy-rc.d
+        trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
     apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null 2>&1 ||
         { apt-get update -qq >/dev/null &&
             apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null; }
