@@ -13,7 +13,9 @@ from dsb.data.sources import file_digest
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
 
-def _to_nchw(images: np.ndarray, where: str) -> np.ndarray:
+def _to_nchw(images: np.ndarray, where: str, max_value: float | None = None) -> np.ndarray:
+    """Images as uint8 (N, C, H, W). ``max_value`` is the value of white: 255 for integer
+    arrays and 1 for float arrays unless given (8x8 digits, say, use 16)."""
     x = np.asarray(images)
     if x.ndim == 3:
         x = x[:, None]
@@ -21,18 +23,21 @@ def _to_nchw(images: np.ndarray, where: str) -> np.ndarray:
         x = x.transpose(0, 3, 1, 2)
     elif x.ndim != 4:
         raise ValueError(f"{where}: images must be (N, H, W), (N, H, W, C) or (N, C, H, W)")
-    if x.dtype != np.uint8:
-        x = x.astype(np.float64)
-        if not np.isfinite(x).all():
-            raise ValueError(f"{where}: images contain NaN or infinite values")
-        top = 255.0 if x.max() > 1.0 else 1.0
-        if x.min() < 0 or x.max() > 255:
-            raise ValueError(f"{where}: pixel values must lie in [0, 1] or [0, 255]")
-        x = np.rint(x * (255.0 / top)).astype(np.uint8)
-    return np.ascontiguousarray(x)
+    if x.dtype == np.uint8 and max_value in (None, 255):
+        return np.ascontiguousarray(x)
+    top = float(max_value or (255 if np.issubdtype(x.dtype, np.integer) else 1))
+    x = x.astype(np.float64)
+    if not np.isfinite(x).all():
+        raise ValueError(f"{where}: images contain NaN or infinite values")
+    if x.min() < 0 or x.max() > top:
+        raise ValueError(
+            f"{where}: pixel values span [{x.min()}, {x.max()}], outside [0, {top}]; "
+            "set max_value in the dataset's config entry"
+        )
+    return np.ascontiguousarray(np.rint(x * (255.0 / top)).astype(np.uint8))
 
 
-def load_npz(path: Path) -> RawDataset:
+def load_npz(path: Path, max_value: float | None = None) -> RawDataset:
     """Keys ``images`` and ``labels``; optional ``test_images``, ``test_labels``, ``classes``."""
     if not path.is_file():
         raise FileNotFoundError(f"custom dataset file {path} does not exist")
@@ -40,11 +45,11 @@ def load_npz(path: Path) -> RawDataset:
         missing = {"images", "labels"} - set(f.files)
         if missing:
             raise ValueError(f"{path}: missing arrays {sorted(missing)} (has {f.files})")
-        train = (_to_nchw(f["images"], f"{path}[images]"), f["labels"].astype(np.int64))
+        train = (_to_nchw(f["images"], f"{path}[images]", max_value), f["labels"].astype(np.int64))
         test = None
         if "test_images" in f.files:
             test = (
-                _to_nchw(f["test_images"], f"{path}[test_images]"),
+                _to_nchw(f["test_images"], f"{path}[test_images]", max_value),
                 f["test_labels"].astype(np.int64),
             )
         k = int(max(train[1].max(), test[1].max() if test else 0)) + 1
@@ -93,5 +98,5 @@ def load_folder(path: Path, channels: int | None = None) -> RawDataset:
 def load_custom(spec: dict) -> RawDataset:
     path = Path(spec["path"])
     if spec.get("format", "folder") == "npz":
-        return load_npz(path)
+        return load_npz(path, spec.get("max_value"))
     return load_folder(path, spec.get("channels"))
