@@ -60,7 +60,7 @@ def grey(x: torch.Tensor) -> torch.Tensor:
     if x.shape[1] == 1:
         return x
     r, g, b = x.unbind(1)
-    return (0.299 * r + 0.587 * g + 0.114 * b)[:, None].expand_as(x)
+    return (0.2989 * r + 0.587 * g + 0.114 * b)[:, None].expand_as(x)
 
 
 def blend(x: torch.Tensor, degenerate: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
