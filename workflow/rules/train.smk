@@ -1,16 +1,12 @@
-from copy import deepcopy
-
 from dsb.train import resolve_settings
 
-TRAIN_SCHEMA = workflow.source_path("../schemas/train.schema.yaml")
-
-
-def train_settings(wildcards):
-    """The run's settings: the train block with its dataset and architecture overrides applied,
-    checked against the schema so a bad override stops the run before any job starts."""
-    settings = resolve_settings(config["train"], wildcards.dataset, wildcards.arch)
-    validate(deepcopy(settings), TRAIN_SCHEMA)
-    return settings
+# Every run's settings, overrides applied, must pass the schema before any job starts.
+for _dataset in config["datasets"]:
+    for _arch in config["train"]["archs"]:
+        validate(
+            resolve_settings(config["train"], _dataset, _arch),
+            workflow.source_path("../schemas/train.schema.yaml"),
+        )
 
 
 rule train:
@@ -24,15 +20,19 @@ rule train:
         "results/benchmarks/train/{dataset}/{arch}/seed{seed}.tsv"
     wildcard_constraints:
         seed=r"\d+",
-    params:
-        settings=train_settings,
-        state_root="results/resume/{dataset}/{arch}/seed{seed}",
-    threads: lambda wildcards: train_settings(wildcards)["threads"]
-    resources:
-        mem_mb=lambda wildcards: train_settings(wildcards)["mem_mb"],
-        runtime=lambda wildcards: train_settings(wildcards)["runtime"],
-        gpu=lambda wildcards: int(train_settings(wildcards)["device"] == "cuda"),
     conda:
         "../../envs/dsb.yaml"
+    threads: lambda w: resolve_settings(config["train"], w.dataset, w.arch)["threads"]
+    resources:
+        mem_mb=lambda w: resolve_settings(config["train"], w.dataset, w.arch)["mem_mb"],
+        runtime=lambda w: resolve_settings(config["train"], w.dataset, w.arch)[
+            "runtime"
+        ],
+        gpu=lambda w: int(
+            resolve_settings(config["train"], w.dataset, w.arch)["device"] == "cuda"
+        ),
+    params:
+        settings=lambda w: resolve_settings(config["train"], w.dataset, w.arch),
+        state_root="results/resume/{dataset}/{arch}/seed{seed}",
     script:
         "../scripts/train.py"
