@@ -113,7 +113,7 @@ def make_probe(
         pixels, labels = _maxent(name, stats, train_x, train_y, n, seed, options, meta)
     else:
         meta["targets"] = "every eval image of class s to every class t != s"
-        pixels, labels, source = _edit(name, stats, eval_x, eval_y, seed, device, meta)
+        pixels, labels, source = _edit(name, stats, eval_x, eval_y, seed, options, device, meta)
     meta["options"] = options
     return ProbeSet(pixels.astype(np.float32), labels.astype(np.int64), source, meta)
 
@@ -178,7 +178,7 @@ def _maxent(name, stats, train_x, train_y, n, seed, options, meta):
     raise NotImplementedError(f"probe {name!r} is not implemented yet")
 
 
-def _edit(name, stats, eval_x, eval_y, seed, device, meta):
+def _edit(name, stats, eval_x, eval_y, seed, options, device, meta):
     k = stats.num_classes
     groups = {s: eval_x[eval_y == s] for s in range(k) if (eval_y == s).any()}
     edited: dict[tuple[int, int], np.ndarray] = {}
@@ -196,8 +196,11 @@ def _edit(name, stats, eval_x, eval_y, seed, device, meta):
                 if t != s:
                     edited[s, t] = mean_shift.shift_to_mean(x, stats.means[t])
     elif name == "got":
-        meta.update(solver="eigh, pseudo-inverse square roots, float64", clipped=False)
-        pairs = optimal_transport.transport_pairs(stats.means, stats.covs, groups, device=device)
+        rcond = float(options.get("rcond", 1e-6))
+        meta.update(solver="eigh, pseudo-inverse square roots, float64", rcond=rcond, clipped=False)
+        pairs = optimal_transport.transport_pairs(
+            stats.means, stats.covs, groups, device=device, rcond=rcond
+        )
         for s, t, y in pairs:
             edited[s, t] = y
     keys = sorted(edited)

@@ -34,13 +34,14 @@ def _eigh(a: np.ndarray, device: str = "cpu") -> tuple[np.ndarray, np.ndarray]:
     return values.cpu().numpy(), vectors.cpu().numpy()
 
 
-def _pinv_cutoff(values: np.ndarray) -> float:
-    return len(values) * np.finfo(np.float64).eps * max(float(values.max()), 0.0)
+def _pinv_cutoff(values: np.ndarray, rcond: float | None = None) -> float:
+    rcond = len(values) * np.finfo(np.float64).eps if rcond is None else rcond
+    return rcond * max(float(values.max()), 0.0)
 
 
-def _roots(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _roots(values: np.ndarray, rcond: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Square roots and pseudo-inverse square roots of PSD eigenvalues."""
-    keep = values > _pinv_cutoff(values)
+    keep = values > _pinv_cutoff(values, rcond)
     root = np.sqrt(np.where(keep, values, 0.0))
     with np.errstate(divide="ignore"):
         inverse_root = np.where(keep, 1.0 / root, 0.0)
@@ -62,9 +63,9 @@ def ot_map(source_cov: np.ndarray, target_cov: np.ndarray) -> np.ndarray:
     return 0.5 * (a + a.T)
 
 
-def is_invertible(cov: np.ndarray) -> bool:
+def is_invertible(cov: np.ndarray, rcond: float | None = None) -> bool:
     values = np.linalg.eigvalsh(cov)
-    return bool(values.min() > _pinv_cutoff(values))
+    return bool(values.min() > _pinv_cutoff(values, rcond))
 
 
 def transport_pairs(
@@ -73,14 +74,18 @@ def transport_pairs(
     images: dict[int, np.ndarray],
     *,
     device: str = "cpu",
+    rcond: float | None = None,
 ) -> Iterator[tuple[int, int, np.ndarray]]:
     """Yield (s, t, images[s] moved onto class t) for every ordered pair s != t, float64.
 
     ``images`` maps a source class to its (n_s, d) rows; classes without images are only
-    targets. Pairs come in no fixed order; each appears exactly once.
+    targets. ``rcond``: eigenvalues of a source covariance below rcond * largest count as zero
+    (default: the pinv tolerance); held-out images have components along directions of
+    almost no training variance, which S^{-1/2} would blow up. Pairs come in no fixed
+    order; each appears exactly once.
     """
     k = len(means)
-    invertible = [is_invertible(covs[c]) for c in range(k)]
+    invertible = [is_invertible(covs[c], rcond) for c in range(k)]
     done: set[tuple[int, int]] = set()
     for s in range(k):
         wanted = [
@@ -93,7 +98,7 @@ def transport_pairs(
         if not wanted:
             continue
         sigma, basis = _eigh(covs[s], device)
-        root, inverse_root = _roots(sigma)
+        root, inverse_root = _roots(sigma, rcond)
         for t in wanted:
             middle = basis.T @ covs[t] @ basis
             middle *= root[:, None] * root[None, :]
