@@ -71,7 +71,6 @@ def _format_x(ax, steps: np.ndarray) -> None:
     ticks = [-1] + list(range(0, top + 1, stride))
     ax.set_xticks(ticks)
     ax.set_xticklabels(["0"] + [f"$2^{{{t}}}$" for t in ticks[1:]])
-    ax.set_xlabel("training step")
 
 
 def plot_probe_curves(
@@ -135,6 +134,7 @@ def plot_probe_curves(
             if metric == "accuracy":
                 ax.set_ylim(-0.02, 1.02)
             _format_x(ax, sub["step"].to_numpy())
+            ax.set_xlabel("training step" if i == len(metrics) - 1 else "")
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
     fig.suptitle(title)
@@ -175,7 +175,7 @@ def plot_examples(probe_tables: dict[str, ImageTable], classes: list[str], n_exa
 
 def plot_fidelity(table: pd.DataFrame, style: dict):
     """One panel per fidelity metric, a bar per probe (mean over classes)."""
-    ids = {"dataset", "probe", "class", "label", "target", "source", "order", "kind"}
+    ids = {"dataset", "probe", "class", "label", "target", "source", "order", "kind", "n"}
     metrics = [c for c in table.columns if c not in ids and pd.api.types.is_numeric_dtype(table[c])]
     metrics = [m for m in metrics if table[m].notna().any()]
     summary = table.groupby("probe", sort=False)[metrics].mean()

@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 import yaml
 from sklearn.datasets import load_digits
-
 from test_pipeline import TINY, make_workdir, snakemake
 
 

@@ -75,7 +75,9 @@ def test_corrupt_file_names_file_and_checksum_and_leaves_nothing(tmp_path):
     with pytest.raises(DataSourceError) as err:
         load_builtin("mnist", [str(tmp_path / "mirror")], tmp_path / "cache", checksums)
     assert "t10k-images-idx3-ubyte.gz" in str(err.value) and expected in str(err.value)
-    cached = sorted(p.name for p in (tmp_path / "cache" / "mnist").iterdir() if "t10k-images" in p.name)
+    cached = sorted(
+        p.name for p in (tmp_path / "cache" / "mnist").iterdir() if "t10k-images" in p.name
+    )
     assert cached == [], f"partial files left behind: {cached}"
 
 
@@ -129,7 +131,10 @@ def test_cifar10_python_pickles(tmp_path):
             if name == "batches.meta":
                 obj = {"label_names": [f"c{i}" for i in range(10)]}
             else:
-                obj = {"data": rng.integers(0, 256, (4, 3072), dtype=np.uint8), "labels": list(range(4))}
+                obj = {
+                    "data": rng.integers(0, 256, (4, 3072), dtype=np.uint8),
+                    "labels": list(range(4)),
+                }
                 batches[name] = obj
             buf = pickle.dumps(obj)
             info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
@@ -154,7 +159,8 @@ def test_svhn_mat_files_map_label_10_to_0(tmp_path):
     assert raw.test[1].tolist() == [1, 2, 3, 4, 5]
 
 
-def write_cifarnet(folder: Path, rng, counts={"train": 6, "test": 4}):
+def write_cifarnet(folder: Path, rng):
+    counts = {"train": 6, "test": 4}
     (folder / "data").mkdir(parents=True)
     for split_name, n in counts.items():
         cells, labels = [], []
@@ -232,5 +238,7 @@ def test_prepare_writes_tables_that_round_trip(tmp_path):
         write_images(tmp_path / f"{name}.parquet", table)
         back = read_images(tmp_path / f"{name}.parquet")
         np.testing.assert_array_equal(back.pixels, table.pixels)
-        assert back.meta["shape"] == [1, 28, 28] and back.meta["classes"] == [str(i) for i in range(10)]
+        assert back.meta["shape"] == [1, 28, 28] and back.meta["classes"] == [
+            str(i) for i in range(10)
+        ]
         assert "sha256" in json.dumps(back.meta["source"])

@@ -48,7 +48,9 @@ def test_class_stats_match_numpy_oracle(tmp_path):
         x = images[labels == c].reshape(-1, 16) / 255.0
         np.testing.assert_allclose(stats.means[c], x.mean(0), rtol=0, atol=1e-15)
         np.testing.assert_allclose(stats.covs[c], np.cov(x, rowvar=False), rtol=0, atol=1e-15)
-        np.testing.assert_allclose(stats.quantiles[c], np.quantile(x, stats.levels, axis=0), atol=1e-15)
+        np.testing.assert_allclose(
+            stats.quantiles[c], np.quantile(x, stats.levels, axis=0), atol=1e-15
+        )
     assert stats.covs[:, 0, :].max() == 0.0
     stats.save(tmp_path / "s.npz")
     back = ClassStats.load(tmp_path / "s.npz")

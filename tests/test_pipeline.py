@@ -10,7 +10,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import ROOT, fashion_available
 
 pytestmark = pytest.mark.skipif(not fashion_available(), reason="needs dataset-fashion-mnist")
@@ -65,7 +64,18 @@ def tiny_run(tmp_path_factory):
 def test_outputs_follow_the_contract(tiny_run):
     config = yaml.safe_load(TINY.read_text())
     table = pd.read_parquet(tiny_run / "results/eval/fashion_mnist/cnn/seed0.parquet")
-    expected = {"dataset", "arch", "seed", "step", "probe", "order", "kind", "n", "loss", "accuracy"}
+    expected = {
+        "dataset",
+        "arch",
+        "seed",
+        "step",
+        "probe",
+        "order",
+        "kind",
+        "n",
+        "loss",
+        "accuracy",
+    }
     assert expected <= set(table.columns)
     assert sorted(table["step"].unique()) == [0, 1, 2, 4, 8, 16]
     assert set(table["probe"]) == set(config["probes"]["names"])

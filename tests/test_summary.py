@@ -33,7 +33,9 @@ def test_identical_seeds_give_zero_width_intervals():
 
 
 def test_disagreeing_seeds_give_intervals_that_cover_them():
-    two = summarise(table_of({0: [0.1, 0.3, 0.7, 0.5, 0.4, 0.2], 1: [0.1, 0.2, 0.5, 0.6, 0.5, 0.4]}))
+    two = summarise(
+        table_of({0: [0.1, 0.3, 0.7, 0.5, 0.4, 0.2], 1: [0.1, 0.2, 0.5, 0.6, 0.5, 0.4]})
+    )
     row = two.iloc[0]
     # With two seeds, resamples (a, a) and (b, b) each come up a quarter of the time, so the
     # 95% percentile interval of the mean reaches both seeds' values.

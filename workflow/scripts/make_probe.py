@@ -9,11 +9,12 @@ sys.stderr = open(snakemake.log[0], "w", buffering=1)
 settings = snakemake.params.settings
 probe = snakemake.wildcards.probe
 train, held_out = read_images(snakemake.input.train), read_images(snakemake.input.eval)
+train_split = (train.flat(), train.labels)
 stats = ClassStats.load(snakemake.input.stats)
 result = make_probe(
     probe,
     stats,
-    train=(train.flat(), train.labels),
+    train=train_split,
     eval=(held_out.flat(), held_out.labels),
     seed=settings["seed"],
     n_per_class=settings["n_per_class"],
@@ -26,7 +27,7 @@ table = ImageTable(
     pixels=pixels, labels=result.labels, meta=meta, source_labels=result.source_labels
 )
 write_images(snakemake.output.probe, table)
-fidelity = fidelity_table(probe, result, stats)
+fidelity = fidelity_table(probe, result, stats, train=train_split)
 fidelity.insert(0, "dataset", snakemake.wildcards.dataset)
 fidelity.to_parquet(snakemake.output.fidelity, index=False)
 print(f"{probe}: {len(result.labels)} images", file=sys.stderr)
