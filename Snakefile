@@ -18,6 +18,7 @@ include: "workflow/rules/probes.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/plots.smk"
+include: "workflow/rules/lm_common.smk"
 include: "workflow/rules/lm.smk"
 
 

@@ -56,11 +56,20 @@ def probe_settings(probe):
 
 
 def probe_files(wildcards):
-    return expand("results/probes/{dataset}/{probe}.parquet", dataset=wildcards.dataset, probe=PROBE_NAMES)
+    return expand(
+        "results/probes/{dataset}/{probe}.parquet",
+        dataset=wildcards.dataset,
+        probe=PROBE_NAMES,
+    )
 
 
 def eval_files(dataset):
-    return expand("results/eval/{dataset}/{arch}/seed{seed}.parquet", dataset=dataset, arch=ARCHS, seed=SEEDS)
+    return expand(
+        "results/eval/{dataset}/{arch}/seed{seed}.parquet",
+        dataset=dataset,
+        arch=ARCHS,
+        seed=SEEDS,
+    )
 
 
 def image_targets():
@@ -77,3 +86,16 @@ def all_targets():
     if config["lm"].get("enabled", False):
         targets += lm_targets()
     return targets
+
+
+FIGURE_KINDS = ["curves", "maxent", "ot", "maxent_accuracy", "ot_accuracy"]
+
+
+def figure_files(dataset):
+    names = [f"{dataset}_{kind}" for kind in FIGURE_KINDS]
+    names += [f"{dataset}_probe_examples", f"{dataset}_probe_fidelity"]
+    return expand("results/figures/{name}.{ext}", name=names, ext=["png", "pdf"])
+
+
+def plot_params():
+    return {key: config["plots"][key] for key in ("dpi", "width", "height", "context")}

@@ -3,15 +3,15 @@ rule prepare_data:
         train="results/data/{dataset}/train.parquet",
         eval="results/data/{dataset}/eval.parquet",
         test="results/data/{dataset}/test.parquet",
-    params:
-        spec=lambda wildcards: dataset_spec(wildcards.dataset),
     log:
         "results/logs/data/{dataset}.log",
+    conda:
+        "../../envs/dsb.yaml"
     threads: 1
     resources:
         mem_mb=8000,
         runtime=60,
-    conda:
-        "../../envs/dsb.yaml"
+    params:
+        spec=lambda wildcards: dataset_spec(wildcards.dataset),
     script:
         "../scripts/prepare_data.py"

@@ -4,19 +4,19 @@ rule evaluate:
         probes=probe_files,
     output:
         table="results/eval/{dataset}/{arch}/seed{seed}.parquet",
-    params:
-        batch_size=config["evaluate"]["batch_size"],
-        device=config["evaluate"]["device"],
     log:
         "results/logs/eval/{dataset}/{arch}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/eval/{dataset}/{arch}/seed{seed}.tsv"
+    conda:
+        "../../envs/dsb.yaml"
     threads: 2
     resources:
         mem_mb=8000,
         runtime=60,
-    conda:
-        "../../envs/dsb.yaml"
-    benchmark:
-        "results/benchmarks/eval/{dataset}/{arch}/seed{seed}.tsv"
+    params:
+        batch_size=config["evaluate"]["batch_size"],
+        device=config["evaluate"]["device"],
     script:
         "../scripts/evaluate.py"
 
@@ -33,11 +33,11 @@ rule summarise:
         ),
     log:
         "results/logs/summary/{dataset}.log",
+    conda:
+        "../../envs/dsb.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        "../../envs/dsb.yaml"
     script:
         "../scripts/summarise.py"

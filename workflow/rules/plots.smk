@@ -1,16 +1,3 @@
-FIGURE_KINDS = ["curves", "maxent", "ot", "maxent_accuracy", "ot_accuracy"]
-
-
-def figure_files(dataset):
-    names = [f"{dataset}_{kind}" for kind in FIGURE_KINDS]
-    names += [f"{dataset}_probe_examples", f"{dataset}_probe_fidelity"]
-    return expand("results/figures/{name}.{ext}", name=names, ext=["png", "pdf"])
-
-
-def plot_params():
-    return {key: config["plots"][key] for key in ("dpi", "width", "height", "context")}
-
-
 rule plot_training_curves:
     input:
         tables=lambda wildcards: eval_files(wildcards.dataset),
@@ -22,18 +9,18 @@ rule plot_training_curves:
             subcategory="{dataset}",
         ),
         pdf="results/figures/{dataset}_{kind}.pdf",
-    wildcard_constraints:
-        kind="|".join(FIGURE_KINDS),
-    params:
-        style=plot_params(),
     log:
         "results/logs/plots/{dataset}_{kind}.log",
+    wildcard_constraints:
+        kind="|".join(FIGURE_KINDS),
+    conda:
+        "../../envs/dsb.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../../envs/dsb.yaml"
+    params:
+        style=plot_params(),
     script:
         "../scripts/plot_curves.py"
 
@@ -49,17 +36,17 @@ rule plot_probe_examples:
             subcategory="{dataset}",
         ),
         pdf="results/figures/{dataset}_probe_examples.pdf",
-    params:
-        style=plot_params(),
-        n_examples=config["plots"]["n_examples"],
     log:
         "results/logs/plots/{dataset}_probe_examples.log",
+    conda:
+        "../../envs/dsb.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../../envs/dsb.yaml"
+    params:
+        style=plot_params(),
+        n_examples=config["plots"]["n_examples"],
     script:
         "../scripts/plot_probe_examples.py"
 
@@ -75,15 +62,15 @@ rule plot_probe_fidelity:
             subcategory="{dataset}",
         ),
         pdf="results/figures/{dataset}_probe_fidelity.pdf",
-    params:
-        style=plot_params(),
     log:
         "results/logs/plots/{dataset}_probe_fidelity.log",
+    conda:
+        "../../envs/dsb.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        "../../envs/dsb.yaml"
+    params:
+        style=plot_params(),
     script:
         "../scripts/plot_probe_fidelity.py"

@@ -6,18 +6,18 @@ rule make_probe:
     output:
         probe="results/probes/{dataset}/{probe}.parquet",
         fidelity="results/probes/{dataset}/fidelity/{probe}.parquet",
-    params:
-        settings=lambda wildcards: probe_settings(wildcards.probe),
     log:
         "results/logs/probes/{dataset}/{probe}.log",
+    benchmark:
+        "results/benchmarks/probes/{dataset}/{probe}.tsv"
+    conda:
+        "../../envs/dsb.yaml"
     threads: 2
     resources:
         mem_mb=8000,
         runtime=60,
-    conda:
-        "../../envs/dsb.yaml"
-    benchmark:
-        "results/benchmarks/probes/{dataset}/{probe}.tsv"
+    params:
+        settings=lambda wildcards: probe_settings(wildcards.probe),
     script:
         "../scripts/make_probe.py"
 
@@ -25,17 +25,19 @@ rule make_probe:
 rule probe_fidelity:
     input:
         lambda wildcards: expand(
-            rules.make_probe.output.fidelity, dataset=wildcards.dataset, probe=PROBE_NAMES
+            rules.make_probe.output.fidelity,
+            dataset=wildcards.dataset,
+            probe=PROBE_NAMES,
         ),
     output:
         table="results/probes/{dataset}/fidelity.parquet",
     log:
         "results/logs/probes/{dataset}/fidelity.log",
+    conda:
+        "../../envs/dsb.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        "../../envs/dsb.yaml"
     script:
         "../scripts/concat_tables.py"
