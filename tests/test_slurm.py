@@ -51,8 +51,16 @@ def copy_workflow(workdir: Path) -> Path:
     return workdir
 
 
-def eval_targets() -> list[str]:
+def tiny_config(path: Path) -> dict:
+    """The tiny configuration with one probe of each kind (real, max-ent, edit): every stage
+    still runs, in about half the jobs (SLURM jobs here cost ~20 s each in start-up alone)."""
     config = yaml.safe_load(TINY.read_text())
+    config["probes"]["names"] = ["real", "gaussian", "cqn"]
+    path.write_text(yaml.safe_dump(config))
+    return config
+
+
+def eval_targets(config: dict) -> list[str]:
     return [
         f"results/eval/{dataset}/{arch}/seed{seed}.parquet"
         for dataset in config["datasets"]
@@ -61,19 +69,22 @@ def eval_targets() -> list[str]:
     ]
 
 
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+def start_snakemake(workdir: Path, *args: str) -> subprocess.Popen:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    command = [sys.executable, "-m", "snakemake", "--configfile", str(TINY), *args]
-    result = subprocess.run(
-        [*command, *eval_targets()],
+    return subprocess.Popen(
+        [sys.executable, "-m", "snakemake", *args],
         cwd=workdir,
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
-        timeout=900,
     )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    return result
+
+
+def finish(process: subprocess.Popen) -> str:
+    output, _ = process.communicate(timeout=900)
+    assert process.returncode == 0, output[-6000:]
+    return output
 
 
 def run(*command: str) -> str:
@@ -106,11 +117,14 @@ def slurm_cluster():
 
 
 def test_slurm_run_equals_local_run(slurm_cluster, tmp_path, capsys):
-    local = copy_workflow(tmp_path / "local")
-    snakemake(local, "--cores", "2")
-
+    config = tiny_config(tmp_path / "tiny.yaml")
+    # Targets first: --configfile takes every argument after it.
+    common = [*eval_targets(config), "--configfile", str(tmp_path / "tiny.yaml")]
+    # The local reference runs beside the SLURM run: their jobs mostly wait on each other's
+    # start-up, and `threads` (hence the arithmetic) are the same in both.
+    local = start_snakemake(copy_workflow(tmp_path / "local"), "--cores", "2", *common)
     cluster = copy_workflow(tmp_path / "slurm")
-    result = snakemake(
+    slurm = start_snakemake(
         cluster,
         "--profile",
         "workflow/profiles/slurm",
@@ -118,9 +132,16 @@ def test_slurm_run_equals_local_run(slurm_cluster, tmp_path, capsys):
         "--slurm-status-command",
         "squeue",
         "--slurm-init-seconds-before-status-checks",
-        "5",
+        "2",
+        *common,
     )
-    run_id = re.search(r"SLURM run ID: (\S+)", result.stdout + result.stderr).group(1)
+    try:
+        slurm_output, _ = finish(slurm), finish(local)
+    finally:
+        for process in (slurm, local):
+            process.kill()
+            process.wait()
+    run_id = re.search(r"SLURM run ID: (\S+)", slurm_output).group(1)
     fields = ["JobID:12", "Comment:80", "State:12", "TimeUsed:10", "NumCPUs:6", "MinMemory:10"]
     queue = run(
         "squeue",
@@ -143,7 +164,7 @@ def test_slurm_run_equals_local_run(slurm_cluster, tmp_path, capsys):
     gpu_jobs = {comment.split("_wildcards_")[0] for _, comment, *_, gres in jobs if "gpu" in gres}
     assert gpu_jobs == {"rule_train", "rule_evaluate"}, queue
 
-    for target in eval_targets():
-        expected = pd.read_parquet(local / target)
+    for target in eval_targets(config):
+        expected = pd.read_parquet(tmp_path / "local" / target)
         actual = pd.read_parquet(cluster / target)
         pd.testing.assert_frame_equal(actual, expected, check_exact=True)
