@@ -9,7 +9,7 @@ setup:
 	@bash scripts/setup.sh
 
 run: setup
-	snakemake --cores all
+	snakemake --profile workflow/profiles/default
 
 test: setup
 	bash scripts/test.sh

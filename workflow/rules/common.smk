@@ -99,3 +99,63 @@ def figure_files(dataset):
 
 def plot_params():
     return {key: config["plots"][key] for key in ("dpi", "width", "height", "context")}
+
+
+# Sizes of the built-in datasets, for resource requests made before their files exist:
+# (pixels per image, training images, classes).
+DATASET_SIZES = {
+    "fashion_mnist": (784, 60000, 10),
+    "mnist": (784, 60000, 10),
+    "mnist_10k": (784, 8000, 10),
+    "cifar10": (3072, 50000, 10),
+    "svhn": (3072, 73257, 10),
+    "cifarnet": (12288, 190000, 10),
+}
+
+
+def dataset_size(dataset):
+    """(d, n, k) of a dataset: measured once its train split exists, else from the table."""
+    path = Path(f"results/data/{dataset}/train.parquet")
+    if path.exists():
+        import pyarrow.parquet as pq
+
+        from dsb.io import read_meta
+
+        meta = read_meta(path)
+        shape = meta["shape"]
+        return (
+            shape[0] * shape[1] * shape[2],
+            pq.read_metadata(path).num_rows,
+            len(meta["classes"]),
+        )
+    return DATASET_SIZES.get(dataset, (3072, 50000, 10))
+
+
+def mem_mb(stage):
+    """Memory (MB) a job of ``stage`` needs, from the dataset's dimension and size."""
+
+    def estimate(wildcards):
+        d, n, k = dataset_size(wildcards.dataset)
+        if config["data"]["limit_train"]:
+            n = min(n, config["data"]["limit_train"])
+        m = config["probes"]["n_per_class"] * k
+        bytes_needed = {
+            "data": 6 * n * d,
+            "stats": 8 * n * d + 3 * 8 * k * d * d,
+            "probes": 8 * n * d + 8 * k * d * d + 6 * 8 * d * d + 4 * 8 * m * d,
+            "evaluate": 2 * 4 * (len(PROBE_NAMES) + 1) * max(m, k * 1024) * d,
+        }[stage]
+        return 1000 + int(bytes_needed / 1e6)
+
+    return estimate
+
+
+def runtime_min(stage):
+    """Wall-time limit (minutes) of a job of ``stage``, scaled by the dataset's dimension."""
+
+    def estimate(wildcards):
+        d, n, k = dataset_size(wildcards.dataset)
+        base = {"data": 30, "stats": 20, "probes": 60, "evaluate": 60}[stage]
+        return int(base * max(1.0, (d / 784) ** 1.5))
+
+    return estimate

@@ -9,8 +9,8 @@ rule prepare_data:
         "../../envs/dsb.yaml"
     threads: 1
     resources:
-        mem_mb=8000,
-        runtime=60,
+        mem_mb=mem_mb("data"),
+        runtime=runtime_min("data"),
     params:
         spec=lambda wildcards: dataset_spec(wildcards.dataset),
     script:

@@ -12,8 +12,9 @@ rule evaluate:
         "../../envs/dsb.yaml"
     threads: 2
     resources:
-        mem_mb=8000,
-        runtime=60,
+        mem_mb=mem_mb("evaluate"),
+        runtime=runtime_min("evaluate"),
+        gpu=int(config["evaluate"]["device"] == "cuda"),
     params:
         batch_size=config["evaluate"]["batch_size"],
         device=config["evaluate"]["device"],

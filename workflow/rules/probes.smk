@@ -14,8 +14,8 @@ rule make_probe:
         "../../envs/dsb.yaml"
     threads: 2
     resources:
-        mem_mb=8000,
-        runtime=60,
+        mem_mb=mem_mb("probes"),
+        runtime=runtime_min("probes"),
     params:
         settings=lambda wildcards: probe_settings(wildcards.probe),
     script:

@@ -11,8 +11,8 @@ rule class_stats:
         "../../envs/dsb.yaml"
     threads: 2
     resources:
-        mem_mb=8000,
-        runtime=30,
+        mem_mb=mem_mb("stats"),
+        runtime=runtime_min("stats"),
     params:
         n_quantiles=config["stats"]["n_quantiles"],
     script:
