@@ -158,7 +158,7 @@ def _maxent(name, stats, train_x, train_y, n, seed, options, meta):
         return out
     if name == "truncnorm":
         cov_tol = float(options.get("cov_tol", 0.02))
-        max_iter = int(options.get("max_iter", 60))
+        max_iter = int(options.get("max_iter", 80))
         results = {}
 
         def draw(c, rng):
@@ -169,13 +169,25 @@ def _maxent(name, stats, train_x, train_y, n, seed, options, meta):
 
         out = _sampled(name, stats, n, seed, draw)
         meta.update(
+            method=(
+                "exact-moment Gaussian draws, clamped, then moved jointly inside the box "
+                "(preconditioned covariance steps, mean held) until the covariance matches"
+            ),
             cov_tol=cov_tol,
             max_iter=max_iter,
-            iterations=[results[c].iterations for c in sorted(results)],
-            cov_error=[results[c].cov_error for c in sorted(results)],
+            **_fit_record(results),
         )
         return out
     raise NotImplementedError(f"probe {name!r} is not implemented yet")
+
+
+def _fit_record(results) -> dict:
+    classes = sorted(results)
+    return {
+        "iterations": [results[c].iterations for c in classes],
+        "cov_error": [results[c].cov_error for c in classes],
+        "mean_abs_error": [results[c].mean_abs_error for c in classes],
+    }
 
 
 def _edit(name, stats, eval_x, eval_y, seed, options, device, meta):
