@@ -229,9 +229,8 @@ def train(
     steps, batch_size = settings["steps"], settings["batch_size"]
     torch.manual_seed(stream_seed(seed, 0, 1))
     model_options = {"channels": channels, "classes": classes, "size": height, **settings["model"]}
-    model = build_model(arch, **model_options).to(device)
-    if cuda:
-        model = model.to(memory_format=torch.channels_last)
+    # channels-last suits both cuDNN and oneDNN (the CPU step is ~1.7x faster for the cnn)
+    model = build_model(arch, **model_options).to(device, memory_format=torch.channels_last)
     optimizer = make_optimizer(model.parameters(), settings["optimizer"])
 
     state_file = state_dir / "state.pt"
@@ -276,6 +275,7 @@ def train(
         desc=f"{arch} seed {seed}",
         disable=not progress,
         file=sys.stderr,
+        mininterval=0.1 if sys.stderr.isatty() else 15,  # a log file gets a line per 15 s
     )
     for step in bar:
         lr = learning_rate(step, steps, settings["optimizer"], settings["schedule"])
@@ -285,8 +285,7 @@ def train(
         gen.manual_seed(stream_seed(seed, step, 3))
         idx = order(step).to(device)
         x = augment_batch(pixels[idx].float() / 255, settings["augment"], gen)
-        if cuda:
-            x = x.contiguous(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
             loss = F.cross_entropy(model(x), labels[idx])
         optimizer.zero_grad(set_to_none=True)

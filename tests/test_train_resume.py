@@ -49,7 +49,8 @@ def test_sigkill_then_restart_gives_bit_identical_checkpoints(tmp_path):
     shutil.rmtree(out)  # Snakemake removes the outputs of a failed job
     second = kill_when(start(data, out, state), out / "step128.pt")
     assert "resuming cnn seed 0 from step" in second
-    assert int(second.split("from step ")[1].split()[0]) >= 8
+    # state is saved every update, right after any checkpoint of that update
+    assert int(second.split("from step ")[1].split()[0]) >= 7
 
     final = start(data, out, state)
     _, stderr = final.communicate(timeout=300)
