@@ -100,9 +100,12 @@ def resolve_device(device: str) -> torch.device:
 def per_image_scores(model, bank: ProbeBank, batch_size: int, device: torch.device):
     """Cross-entropy against ``labels`` and the predicted class, for every image of the bank."""
     model.eval()
+    # channels-last convolutions are markedly faster on CPUs as well as GPUs
+    model = model.to(memory_format=torch.channels_last)
     losses, preds = [], []
     for start in range(0, len(bank.labels), batch_size):
         x = bank.pixels[start : start + batch_size].to(device, non_blocking=True)
+        x = x.contiguous(memory_format=torch.channels_last)
         y = bank.labels[start : start + batch_size].to(device)
         logits = model(x).float()
         losses.append(F.cross_entropy(logits, y, reduction="none").cpu())
