@@ -12,7 +12,7 @@ rule make_probe:
         "results/benchmarks/probes/{dataset}/{probe}.tsv"
     conda:
         "../../envs/dsb.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=mem_mb("probes"),
         runtime=runtime_min("probes"),

@@ -9,7 +9,7 @@ rule class_stats:
         "results/benchmarks/stats/{dataset}.tsv"
     conda:
         "../../envs/dsb.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=mem_mb("stats"),
         runtime=runtime_min("stats"),
