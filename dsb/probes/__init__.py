@@ -14,8 +14,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
-from dsb.probes import gaussian, maxent_box, mean_shift, optimal_transport, quantile, truncnorm
+from dsb.probes import (
+    gaussian,
+    maxent_box,
+    mean_shift,
+    optimal_transport,
+    quantile,
+    third,
+    truncnorm,
+)
 from dsb.probes.fidelity import fidelity_rows
 from dsb.stats import ClassStats
 
@@ -80,7 +89,8 @@ def _check_stats(stats: ClassStats) -> None:
 
 
 def _sampled(name, stats, n, seed, draw) -> tuple[np.ndarray, np.ndarray]:
-    pixels = [draw(c, _rng(seed, name, c)) for c in range(stats.num_classes)]
+    classes = tqdm(range(stats.num_classes), desc=name, leave=False)
+    pixels = [draw(c, _rng(seed, name, c)) for c in classes]
     labels = np.repeat(np.arange(stats.num_classes), n)
     return np.concatenate(pixels), labels
 
@@ -178,7 +188,41 @@ def _maxent(name, stats, train_x, train_y, n, seed, options, meta):
             **_fit_record(results),
         )
         return out
-    raise NotImplementedError(f"probe {name!r} is not implemented yet")
+    if name == "third":
+        settings = {
+            "rank": int(options.get("rank", 200)),
+            "third_iter": int(options.get("third_iter", 30)),
+            "step": float(options.get("step", 0.5)),
+            "cov_tol": float(options.get("cov_tol", 0.02)),
+            "max_iter": int(options.get("max_iter", 80)),
+        }
+        results, fractions = {}, {}
+
+        def draw(c, rng):
+            rows = train_x[train_y == c]
+            if len(rows) < 2:
+                raise ValueError(f"third: class {stats.classes[c]!r} has {len(rows)} train images")
+            results[c], fractions[c] = third.sample_third(
+                stats.means[c], stats.covs[c], rows, n, rng, **settings
+            )
+            return results[c].samples
+
+        out = _sampled(name, stats, n, seed, draw)
+        classes = sorted(results)
+        meta.update(
+            method=(
+                "exact-moment Gaussian draws, clamped, then moved jointly inside the box "
+                "(mean held) by covariance steps plus gradient steps on the Frobenius gap of "
+                "the third-moment tensor in the leading principal span (kernel trick), then "
+                "covariance-only steps"
+            ),
+            **settings,
+            variance_fraction=[fractions[c] for c in classes],
+            third_tensor_gap=[results[c].extra_error for c in classes],
+            **_fit_record(results),
+        )
+        return out
+    raise ValueError(f"probe {name!r} is not a sampled probe")
 
 
 def _fit_record(results) -> dict:

@@ -14,6 +14,8 @@ the probe must meet. So the set is built jointly:
    (preconditioned covariance steps, each projected back onto the box with the mean held)
    until the relative Frobenius error of the covariance is below ``cov_tol``.
 
+Runs in torch, single-threaded (see :func:`dsb.probes.box_moments.one_thread`).
+
 Every returned image lies in [0, 1]^d; the class mean is exact (float64 bisection) and the
 covariance within ``cov_tol`` when it converged (the result records the errors and the number
 of iterations). Pixels pile up at 0 and 1, like the real Fashion-MNIST background, unlike the
@@ -24,26 +26,35 @@ nearest-neighbour entropy term; ``benchmarks/bench_truncnorm.py`` compares the t
 from __future__ import annotations
 
 import numpy as np
+import torch
 
-from dsb.probes.box_moments import BoxMomentsResult, match_box_moments
-from dsb.probes.gaussian import cov_sqrt
+from dsb.probes.box_moments import (
+    BoxMomentsResult,
+    match_box_moments,
+    one_thread,
+    symmetric_eigh,
+)
 
 
-def whitened_noise(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
-    """(n, d) noise with sample mean exactly 0 and sample covariance exactly I (n > d)."""
-    g = rng.standard_normal((n, d))
-    g -= g.mean(axis=0)
+def whitened_noise(n: int, d: int, rng: np.random.Generator) -> torch.Tensor:
+    """(n, d) float64 noise with sample mean exactly 0 and sample covariance exactly I (n > d)."""
+    g = torch.from_numpy(rng.standard_normal((n, d)))
+    g -= g.mean(dim=0)
     if n <= d:
         return g
-    lower = np.linalg.cholesky(g.T @ g / (n - 1))
-    return np.linalg.solve(lower, g.T).T
+    with one_thread():
+        lower = torch.linalg.cholesky(g.T @ g / (n - 1))
+        return torch.linalg.solve_triangular(lower, g.T, upper=False).T
 
 
 def clamped_gaussian_start(
     mean: np.ndarray, cov: np.ndarray, n: int, rng: np.random.Generator
 ) -> np.ndarray:
     """Exact-moment Gaussian draws, clamped into the box."""
-    return np.clip(mean + whitened_noise(n, len(mean), rng) @ cov_sqrt(cov), 0.0, 1.0)
+    values, vectors = symmetric_eigh(cov)
+    root = (vectors * values.clamp(min=0).sqrt()) @ vectors.T
+    draws = torch.as_tensor(mean) + whitened_noise(n, len(mean), rng) @ root
+    return draws.clamp(0, 1).numpy()
 
 
 def sample_truncnorm(
@@ -55,5 +66,6 @@ def sample_truncnorm(
     cov_tol: float = 0.02,
     max_iter: int = 80,
 ) -> BoxMomentsResult:
-    start = clamped_gaussian_start(mean, cov, n, rng)
-    return match_box_moments(start, mean, cov, cov_tol=cov_tol, max_iter=max_iter)
+    with one_thread():
+        start = clamped_gaussian_start(mean, cov, n, rng)
+        return match_box_moments(start, mean, cov, cov_tol=cov_tol, max_iter=max_iter)
