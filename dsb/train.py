@@ -225,6 +225,9 @@ def train(
 
     device = pick_device(settings["device"])
     torch.set_num_threads(settings["threads"])
+    # Late in training AdamW's second moments of tiny gradients underflow into subnormal
+    # floats, which x86 CPUs process ~100x slower: flush them to zero (training slowed 10x).
+    torch.set_flush_denormal(True)
     cuda = device.type == "cuda"
     steps, batch_size = settings["steps"], settings["batch_size"]
     torch.manual_seed(stream_seed(seed, 0, 1))

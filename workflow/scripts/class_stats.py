@@ -1,3 +1,7 @@
+from dsb.threads import limit_threads
+
+limit_threads(snakemake.threads)  # noqa: F821 (before numpy and torch load)
+
 import sys
 
 from dsb.io import read_images

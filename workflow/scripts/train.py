@@ -1,5 +1,9 @@
 """Train one (dataset, architecture, seed): log-spaced checkpoints and a training log."""
 
+from dsb.threads import limit_threads
+
+limit_threads(snakemake.threads)  # noqa: F821 (before numpy and torch load)
+
 import sys
 
 from dsb.train import train
