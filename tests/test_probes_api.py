@@ -17,14 +17,16 @@ def small():
     return stats, (x, y), (x[::4], y[::4])
 
 
-@pytest.mark.parametrize("name", ["real", "ics", "conrad", "gaussian", "cqn", "shift", "got"])
+@pytest.mark.parametrize(
+    "name", ["real", "ics", "conrad", "gaussian", "truncnorm", "third", "cqn", "shift", "got"]
+)
 def test_same_seed_same_bytes_other_seed_other_samples(small, name):
     stats, train, evals = small
     a = make_probe(name, stats, train, evals, seed=1, n_per_class=20)
     b = make_probe(name, stats, train, evals, seed=1, n_per_class=20)
     assert a.pixels.dtype == np.float32 and a.pixels.tobytes() == b.pixels.tobytes()
     assert a.meta["order"] == PROBES[name].order
-    if name in ("ics", "conrad", "gaussian"):
+    if name in ("ics", "conrad", "gaussian", "truncnorm", "third"):
         c = make_probe(name, stats, train, evals, seed=2, n_per_class=20)
         assert a.pixels.tobytes() != c.pixels.tobytes()
 
