@@ -93,18 +93,20 @@ def match_box_moments(
     newton_steps: int = 3,
     correction: Correction | None = None,
     extra_tol: float = 0.0,
+    spectrum: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> BoxMomentsResult:
     """Move x (n, d) inside [0, 1]^d until its covariance is within ``cov_tol`` (relative
     Frobenius) of ``cov`` and, with a ``correction``, its extra error within ``extra_tol``.
 
     ``correction(centred) -> (move, error)``: an (n, d) move added to the covariance step and
-    the current relative error of what it matches.
+    the current relative error of what it matches. ``spectrum``: ``symmetric_eigh(cov)`` when
+    the caller has it already.
     """
     n, d = x.shape
     if n < 2:
         raise ValueError(f"need at least 2 samples to match a covariance, got {n}")
     dtype = torch.float32
-    values, vectors = symmetric_eigh(cov)
+    values, vectors = symmetric_eigh(cov) if spectrum is None else spectrum
     values = values.clamp(min=0)
     scale = values[:, None] + values[None, :] + reg * max(float(values.max()), 1e-300)
     basis, scale, eigenvalues = vectors.to(dtype), scale.to(dtype), values.to(dtype)

@@ -41,9 +41,11 @@ from dsb.probes.box_moments import (
 from dsb.probes.truncnorm import clamped_gaussian_start
 
 
-def principal_basis(cov: np.ndarray, rank: int) -> tuple[np.ndarray, float]:
+def principal_basis(
+    spectrum: tuple[torch.Tensor, torch.Tensor], rank: int
+) -> tuple[np.ndarray, float]:
     """The ``rank`` leading eigenvectors (d, rank) and the fraction of variance they carry."""
-    values, vectors = symmetric_eigh(cov)
+    values, vectors = spectrum
     values = values.flip(0).clamp(min=0)
     rank = min(rank, len(values))
     kept = float(values[:rank].sum()) / max(float(values.sum()), 1e-300)
@@ -104,12 +106,21 @@ def sample_third(
     the principal span after the third-order iterations) and the variance fraction of the span.
     """
     with one_thread():
-        basis, variance_fraction = principal_basis(cov, rank)
+        spectrum = symmetric_eigh(cov)
+        basis, variance_fraction = principal_basis(spectrum, rank)
         correction = tensor_gap_step(train_class - mean, basis, step)
-        start = clamped_gaussian_start(mean, cov, n, rng)
+        start = clamped_gaussian_start(mean, spectrum, n, rng)
         fitted = match_box_moments(
-            start, mean, cov, cov_tol=0.0, max_iter=third_iter, correction=correction
+            start,
+            mean,
+            cov,
+            cov_tol=0.0,
+            max_iter=third_iter,
+            correction=correction,
+            spectrum=spectrum,
         )
-        polished = match_box_moments(fitted.samples, mean, cov, cov_tol=cov_tol, max_iter=max_iter)
+        polished = match_box_moments(
+            fitted.samples, mean, cov, cov_tol=cov_tol, max_iter=max_iter, spectrum=spectrum
+        )
     polished.extra_error = fitted.extra_error
     return polished, variance_fraction

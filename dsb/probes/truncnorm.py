@@ -48,10 +48,10 @@ def whitened_noise(n: int, d: int, rng: np.random.Generator) -> torch.Tensor:
 
 
 def clamped_gaussian_start(
-    mean: np.ndarray, cov: np.ndarray, n: int, rng: np.random.Generator
+    mean: np.ndarray, spectrum: tuple[torch.Tensor, torch.Tensor], n: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """Exact-moment Gaussian draws, clamped into the box."""
-    values, vectors = symmetric_eigh(cov)
+    """Exact-moment Gaussian draws, clamped into the box; ``spectrum = symmetric_eigh(cov)``."""
+    values, vectors = spectrum
     root = (vectors * values.clamp(min=0).sqrt()) @ vectors.T
     draws = torch.as_tensor(mean) + whitened_noise(n, len(mean), rng) @ root
     return draws.clamp(0, 1).numpy()
@@ -67,5 +67,8 @@ def sample_truncnorm(
     max_iter: int = 80,
 ) -> BoxMomentsResult:
     with one_thread():
-        start = clamped_gaussian_start(mean, cov, n, rng)
-        return match_box_moments(start, mean, cov, cov_tol=cov_tol, max_iter=max_iter)
+        spectrum = symmetric_eigh(cov)
+        start = clamped_gaussian_start(mean, spectrum, n, rng)
+        return match_box_moments(
+            start, mean, cov, cov_tol=cov_tol, max_iter=max_iter, spectrum=spectrum
+        )
