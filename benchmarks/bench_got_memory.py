@@ -7,7 +7,8 @@ per class moved to every other class. Each method runs in a fresh subprocess, si
 peak memory is ru_maxrss, and "extra" is the peak minus the resident size once both libraries
 are imported and the inputs (means, float64 covariances, images) exist. Ours works in float64;
 theirs in float32, as upstream ran it (float64 would double their memory).
-Usage: bench_got_memory.py [d list, default 3072] [k]
+Usage: bench_got_memory.py [d list, default 3072] [k, default 10] [methods, default both:
+concept-erasure,ours]
 """
 
 import multiprocessing as mp
@@ -67,12 +68,13 @@ def run(method: str, d: int, k: int, queue) -> None:
 def main() -> None:
     dims = [int(d) for d in (sys.argv[1] if len(sys.argv) > 1 else "3072").split(",")]
     k = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+    methods = (sys.argv[3] if len(sys.argv) > 3 else "concept-erasure,ours").split(",")
     ctx = mp.get_context("spawn")
     print(f"load average at start: {os.getloadavg()}")
     print(f"{'method':9} {'d':>5} {'k':>3} {'s':>8} {'peak GiB':>9} {'extra GiB':>9} {'images':>7}")
     for d in dims:
         results = {}
-        for method in ("concept-erasure", "ours"):
+        for method in methods:
             queue = ctx.Queue()
             proc = ctx.Process(target=run, args=(method, d, k, queue))
             proc.start()
