@@ -1,3 +1,7 @@
+from dsb.threads import limit_threads
+
+limit_threads(snakemake.threads)  # before numpy and torch load
+
 import json
 import sys
 
@@ -10,6 +14,7 @@ from dsb.lm.ngrams import load_counts
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
 
 torch.set_num_threads(snakemake.threads)
+torch.set_flush_denormal(True)  # subnormal floats are ~100x slower on x86 CPUs
 p = snakemake.params
 meta = json.load(open(snakemake.input.meta))
 sets = {f"ngram{o}": np.load(path) for o, path in zip(p.orders, snakemake.input.seqs, strict=True)}
