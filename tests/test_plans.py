@@ -24,7 +24,7 @@ def workdir(tmp_path):
 
 
 def test_paper_grid_plans_every_job(workdir):
-    datasets, archs, probes, figures = 5, 14, 8, 5
+    datasets, archs, probes, figures = 5, 14, 9, 5
     counts = job_counts(workdir, ROOT / "config" / "paper.yaml")
     assert counts == {
         "all": 1,
