@@ -88,6 +88,8 @@ def learning_rate(step: int, steps: int, optimizer: dict, schedule: dict) -> flo
 
 
 def make_optimizer(params, optimizer: dict) -> torch.optim.Optimizer:
+    # The multi-tensor (foreach) update: torch picks the per-tensor loop on the CPU, whose
+    # element-wise sqrt goes through MKL's threader and made the whole small-CNN step 1.7x slower.
     name = optimizer["name"]
     if name == "adamw":
         return torch.optim.AdamW(
@@ -95,6 +97,7 @@ def make_optimizer(params, optimizer: dict) -> torch.optim.Optimizer:
             lr=optimizer["lr"],
             betas=tuple(optimizer["betas"]),
             weight_decay=optimizer["weight_decay"],
+            foreach=True,
         )
     if name == "sgd":
         return torch.optim.SGD(
@@ -102,6 +105,7 @@ def make_optimizer(params, optimizer: dict) -> torch.optim.Optimizer:
             lr=optimizer["lr"],
             momentum=optimizer["momentum"],
             weight_decay=optimizer["weight_decay"],
+            foreach=True,
         )
     raise ValueError(f"optimizer.name: unknown optimizer {name!r} (adamw or sgd)")
 
