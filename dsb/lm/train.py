@@ -74,8 +74,12 @@ def train_lm(
     model = build_model(cfg, len(token_ids))
     stream = torch.as_tensor(local, dtype=torch.long)
     gen = torch.Generator().manual_seed(cfg.seed)
-    opt = torch.optim.AdamW(
-        model.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay
+    opt = torch.optim.AdamW(  # foreach: the CPU default per-tensor update is far slower
+        model.parameters(),
+        lr=cfg.lr,
+        betas=(cfg.beta1, cfg.beta2),
+        weight_decay=cfg.weight_decay,
+        foreach=True,
     )
     warmup = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0
