@@ -12,6 +12,7 @@ import torch
 from tqdm import tqdm
 from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
 
+from dsb.lm.loss import linear_cross_entropy
 from dsb.lm.models import save_checkpoint
 
 
@@ -29,6 +30,7 @@ class TrainConfig:
     warmup_steps: int = 0
     max_steps: int = 2048
     seed: int = 0
+    precision: str = "fp32"  # "bf16": bfloat16 autocast of the forward pass, fp32 weights
 
 
 def checkpoint_steps(max_steps: int) -> list[int]:
@@ -84,6 +86,9 @@ def train_lm(
     warmup = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0
     )
+    if cfg.precision not in ("fp32", "bf16"):
+        raise ValueError(f"precision must be fp32 or bf16, got {cfg.precision!r}")
+    device_type, bf16 = next(model.parameters()).device.type, cfg.precision == "bf16"
     saves = set(checkpoint_steps(cfg.max_steps))
     offsets = torch.arange(cfg.seq_len + 1)
     log, start = [], time.perf_counter()
@@ -92,8 +97,13 @@ def train_lm(
     for step in tqdm(range(1, cfg.max_steps + 1), desc="training", unit="step"):
         starts = torch.randint(len(stream) - cfg.seq_len - 1, (cfg.batch_size,), generator=gen)
         batch = stream[starts[:, None] + offsets]
-        loss = torch.nn.functional.cross_entropy(
-            model(batch[:, :-1]).logits.flatten(0, 1), batch[:, 1:].flatten()
+        with torch.autocast(device_type, torch.bfloat16, enabled=bf16):
+            hidden = model.base_model(batch[:, :-1]).last_hidden_state
+        loss = linear_cross_entropy(  # the output layer and the loss, without the full logits
+            hidden.float().flatten(0, 1),
+            model.get_output_embeddings().weight,
+            batch[:, 1:].flatten(),
+            dtype=torch.bfloat16 if bf16 else torch.float32,
         )
         opt.zero_grad(set_to_none=True)
         loss.backward()
