@@ -30,7 +30,8 @@ def make_workdir(path: Path) -> Path:
 def snakemake(workdir: Path, *args: str, configfile: Path = TINY) -> subprocess.CompletedProcess:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     return subprocess.run(
-        [*SNAKEMAKE, "--cores", "2", "--configfile", str(configfile), *args],
+        # targets first: --configfile takes every word after it
+        [*SNAKEMAKE, "--cores", "2", *args, "--configfile", str(configfile)],
         cwd=workdir,
         env=env,
         capture_output=True,

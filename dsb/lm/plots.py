@@ -63,7 +63,8 @@ def plot_kl(kl: pd.DataFrame) -> plt.Figure:
 
 def plot_by(loss: pd.DataFrame, column: str, title: str) -> plt.Figure:
     """Seed or warm-up comparison: a line per value of ``column``, a panel per (size, set)."""
-    data = loss[loss["sequences"] != "real"].assign(x=log2_step(loss["step"]))
+    data = loss[loss["sequences"] != "real"]
+    data = data.assign(x=log2_step(data["step"]))
     grid = sns.relplot(data=data, x="x", y="loss", hue=column, col="sequences", row="size",
                        kind="line", height=2.8, aspect=1.2,
                        facet_kws={"sharey": False})  # fmt: skip

@@ -23,14 +23,14 @@ class TrainConfig:
     n_head: int = 4
     seq_len: int = 128
     batch_size: int = 16
-    lr: float = 1e-3
+    lr: float = 2e-3
     beta1: float = 0.9
     beta2: float = 0.95
     weight_decay: float = 0.01
     warmup_steps: int = 0
     max_steps: int = 2048
     seed: int = 0
-    precision: str = "fp32"  # "bf16": bfloat16 autocast of the forward pass, fp32 weights
+    precision: str = "auto"  # fp32, bf16 (bfloat16 products, float32 weights), auto
 
 
 def checkpoint_steps(max_steps: int) -> list[int]:
@@ -38,6 +38,18 @@ def checkpoint_steps(max_steps: int) -> list[int]:
     if max_steps < 1 or max_steps & (max_steps - 1):
         raise ValueError(f"max_steps must be a power of two, got {max_steps}")
     return [0] + [2**k for k in range(int(math.log2(max_steps)) + 1)]
+
+
+def resolve_precision(precision: str, device_type: str = "cpu") -> str:
+    """``auto``: bf16 where the hardware multiplies bfloat16 natively (CUDA with bf16 support, or
+    a CPU with oneDNN bf16 kernels, as AVX512-BF16 or AMX), else fp32."""
+    if precision not in ("auto", "fp32", "bf16"):
+        raise ValueError(f"precision must be auto, fp32 or bf16, got {precision!r}")
+    if precision != "auto":
+        return precision
+    if device_type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    return "bf16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "fp32"
 
 
 def vocabulary_cut(unigram: np.ndarray) -> np.ndarray:
@@ -86,9 +98,8 @@ def train_lm(
     warmup = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0
     )
-    if cfg.precision not in ("fp32", "bf16"):
-        raise ValueError(f"precision must be fp32 or bf16, got {cfg.precision!r}")
-    device_type, bf16 = next(model.parameters()).device.type, cfg.precision == "bf16"
+    device_type = next(model.parameters()).device.type
+    bf16 = resolve_precision(cfg.precision, device_type) == "bf16"
     saves = set(checkpoint_steps(cfg.max_steps))
     offsets = torch.arange(cfg.seq_len + 1)
     log, start = [], time.perf_counter()

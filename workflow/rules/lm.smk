@@ -116,7 +116,7 @@ rule lm_train:
         mem_mb=4000,
         runtime=120,
     params:
-        shape=lambda w: LM_TRAIN["sizes"][w.size],
+        shape=lambda w: lm_train_sizes()[w.size],
         recipe={
             k: v for k, v in LM_TRAIN.items() if k not in ("sizes", "seeds", "threads")
         },

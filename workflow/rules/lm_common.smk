@@ -7,12 +7,25 @@ LM_TRAIN = LM["models"]["train"]
 LM_PYTHIA = LM["models"]["pythia"]
 
 
+def lm_train_sizes():
+    """{name: shape} of the models trained here, named <n_layer>x<d_model>."""
+    sizes = {f"{s['n_layer']}x{s['d_model']}": s for s in LM_TRAIN["sizes"]}
+    if len(sizes) < len(LM_TRAIN["sizes"]):
+        raise ValueError("lm.models.train.sizes: two shapes share n_layer and d_model")
+    for name, s in sizes.items():
+        if s["d_model"] % s["n_head"]:
+            raise ValueError(
+                f"lm.models.train.sizes: {name} has d_model not divisible by n_head"
+            )
+    return sizes
+
+
 def lm_models():
     """{model id: labels} of every model followed along training."""
     if LM["models"]["source"] == "train":
         return {
             f"neox-{size}-seed{seed}": dict(size=size, seed=seed, variant="standard")
-            for size in LM_TRAIN["sizes"]
+            for size in lm_train_sizes()
             for seed in LM_TRAIN["seeds"]
         }
     models = {

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from dsb.lm.train import TrainConfig, train_lm
+from dsb.lm.train import TrainConfig, resolve_precision, train_lm
 
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
 
@@ -20,4 +20,5 @@ tokens = np.concatenate([np.load(path) for path in snakemake.input.train])
 token_ids = np.load(snakemake.input.vocab)
 log = train_lm(tokens, token_ids, cfg, snakemake.output.model)
 pd.DataFrame(log).to_parquet(snakemake.output.log)
-print(f"{cfg}: {log[-1]['seconds'] / len(log):.3f} s/step", file=sys.stderr)
+precision = resolve_precision(cfg.precision)
+print(f"{cfg} ({precision}): {log[-1]['seconds'] / len(log):.3f} s/step", file=sys.stderr)
