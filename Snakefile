@@ -11,21 +11,6 @@ validate(config["train"], "workflow/schemas/train.schema.yaml")
 validate(config["lm"], "workflow/schemas/lm.schema.yaml")
 
 
-def _sorted_keys(value):
-    if isinstance(value, dict):
-        return {k: _sorted_keys(value[k]) for k in sorted(value)}
-    if isinstance(value, list):
-        return [_sorted_keys(v) for v in value]
-    return value
-
-
-# Rules take config blocks as params, and Snakemake reruns a job whose params read differently:
-# with keys in one order, reordering keys in a config file (or merging several) reruns nothing.
-_canonical = _sorted_keys(dict(config))
-config.clear()
-config.update(_canonical)
-
-
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/stats.smk"

@@ -4,6 +4,21 @@ from pathlib import Path
 from dsb.data import DEFAULT_MIRRORS
 
 
+def _sorted_keys(value):
+    if isinstance(value, dict):
+        return {k: _sorted_keys(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted_keys(v) for v in value]
+    return value
+
+
+# Rules take config blocks as params, and Snakemake reruns a job whose params read differently:
+# with keys in one order, reordering keys in a config file (or merging several) reruns nothing.
+_canonical = _sorted_keys(dict(config))
+config.clear()
+config.update(_canonical)
+
+
 def _check_datasets():
     known = set(DEFAULT_MIRRORS) | set(config["data"]["custom"])
     unknown = [d for d in config["datasets"] if d not in known]
