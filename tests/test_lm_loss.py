@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from dsb.lm.loss import linear_cross_entropy
-from dsb.lm.train import TrainConfig, train_lm
+from dsb.lm.train import TrainConfig, resolve_precision, train_lm
 
 
 def problem(n=300, d=16, v=1000, dtype=torch.float64, seed=0):
@@ -72,3 +72,11 @@ def test_training_in_bf16_learns_the_toy_corpus_like_fp32(tmp_path):
     assert losses["fp32"] < 0.1 * np.log(7) and losses["bf16"] < 0.1 * np.log(7)
     with pytest.raises(ValueError, match="precision"):
         train_lm(corpus, token_ids, TrainConfig(precision="fp16", max_steps=1), tmp_path / "x")
+
+
+def test_precision_auto_resolves_to_what_the_hardware_multiplies_natively():
+    assert resolve_precision("fp32") == "fp32" and resolve_precision("bf16") == "bf16"
+    native = torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    assert resolve_precision("auto", "cpu") == ("bf16" if native else "fp32")
+    with pytest.raises(ValueError, match="precision"):
+        resolve_precision("half")
