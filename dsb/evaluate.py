@@ -79,21 +79,11 @@ def checkpoint_files(model_dir: str | Path) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-_HELD_GPUS = []  # leases live as long as the process: the lock is the job's claim on the device
-
-
 def resolve_device(device: str) -> torch.device:
     """CPU, or a GPU of our own: jobs running side by side never share a device."""
-    if device == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("evaluate.device is 'cuda' but no CUDA device is available")
-    if device == "cpu" or not torch.cuda.is_available():
-        return torch.device("cpu")
-    from dsb.gpus import claim_gpu
+    from dsb.gpus import acquire_device
 
-    lease = claim_gpu(torch.cuda.device_count())
-    _HELD_GPUS.append(lease)
-    torch.cuda.set_device(lease.ordinal)
-    return torch.device(lease.device)
+    return acquire_device(device, "evaluate.device")
 
 
 @torch.inference_mode()

@@ -128,3 +128,25 @@ def claim_gpu(
                 f"`--resources gpu=` larger than the number of GPUs?"
             )
         time.sleep(poll)
+
+
+_HELD: list[GpuLease] = []  # a job's claims live as long as its process
+
+
+def acquire_device(name: str, setting: str = "device"):
+    """The torch device of a job: ``cpu``; ``cuda`` (an error without one); or ``auto`` (CUDA when
+    there is one, else the CPU). A CUDA device is claimed for the rest of the process, so that
+    jobs running side by side on a box with several GPUs never share one. ``setting`` names the
+    config key in error messages."""
+    import torch
+
+    if name not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"{setting}: expected auto, cpu or cuda, got {name!r}")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"{setting} is 'cuda' but no CUDA device is available")
+    if name == "cpu" or not torch.cuda.is_available():
+        return torch.device("cpu")
+    lease = claim_gpu(torch.cuda.device_count())
+    _HELD.append(lease)
+    torch.cuda.set_device(lease.ordinal)
+    return torch.device(lease.device)

@@ -136,11 +136,10 @@ class BatchOrder:
 
 
 def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device: 'cuda' requested but no CUDA device is available")
-    return torch.device(name)
+    """``train.device``: a CUDA device of this job's own (dsb.gpus), or the CPU."""
+    from dsb.gpus import acquire_device
+
+    return acquire_device(name, "train.device")
 
 
 def run_key(arch: str, seed: int, settings: dict, data_digest: str) -> str:

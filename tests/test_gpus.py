@@ -131,3 +131,17 @@ def test_each_slurm_job_has_its_own_lock_namespace():
     assert (
         str(default_lock_dir({"DSB_GPU_LOCK_DIR": "/x/locks", "SLURM_JOB_ID": "7"})) == "/x/locks"
     )
+
+
+def test_acquire_device_names_the_setting_and_falls_back_to_cpu():
+    import torch
+
+    from dsb.gpus import acquire_device
+
+    assert acquire_device("cpu") == torch.device("cpu")
+    with pytest.raises(ValueError, match="probes.device: expected auto, cpu or cuda"):
+        acquire_device("tpu", "probes.device")
+    if not torch.cuda.is_available():
+        assert acquire_device("auto") == torch.device("cpu")
+        with pytest.raises(RuntimeError, match="lm.eval.device is 'cuda' but no CUDA"):
+            acquire_device("cuda", "lm.eval.device")

@@ -31,6 +31,7 @@ class TrainConfig:
     max_steps: int = 2048
     seed: int = 0
     precision: str = "auto"  # fp32, bf16 (bfloat16 products, float32 weights), auto
+    device: str = "cpu"  # a torch device string (the Snakemake rule claims a GPU: dsb.gpus)
 
 
 def checkpoint_steps(max_steps: int) -> list[int]:
@@ -85,7 +86,7 @@ def train_lm(
     if len(local) <= cfg.seq_len + 1:
         raise ValueError(f"{len(local)} training tokens are too few for windows of {cfg.seq_len}")
     torch.manual_seed(cfg.seed)
-    model = build_model(cfg, len(token_ids))
+    model = build_model(cfg, len(token_ids)).to(cfg.device)
     stream = torch.as_tensor(local, dtype=torch.long)
     gen = torch.Generator().manual_seed(cfg.seed)
     opt = torch.optim.AdamW(  # foreach: the CPU default per-tensor update is far slower
@@ -107,7 +108,7 @@ def train_lm(
     model.train()
     for step in tqdm(range(1, cfg.max_steps + 1), desc="training", unit="step"):
         starts = torch.randint(len(stream) - cfg.seq_len - 1, (cfg.batch_size,), generator=gen)
-        batch = stream[starts[:, None] + offsets]
+        batch = stream[starts[:, None] + offsets].to(model.device, non_blocking=True)
         with torch.autocast(device_type, torch.bfloat16, enabled=bf16):
             hidden = model.base_model(batch[:, :-1]).last_hidden_state
         loss = linear_cross_entropy(  # the output layer and the loss, without the full logits

@@ -115,6 +115,7 @@ rule lm_train:
     resources:
         mem_mb=4000,
         runtime=120,
+        gpu=1 if LM_TRAIN["device"] == "cuda" else 0,
     params:
         shape=lambda w: lm_train_sizes()[w.size],
         recipe={
@@ -145,7 +146,7 @@ rule lm_evaluate:
     resources:
         mem_mb=16000,
         runtime=240,
-        gpu=1 if LM["eval"]["device"].startswith("cuda") else 0,
+        gpu=1 if LM["eval"]["device"] == "cuda" else 0,
     params:
         source=lambda w: (
             f"{LM_ROOT}/models/{w.lm_model}"

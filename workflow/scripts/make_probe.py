@@ -4,6 +4,7 @@ limit_threads(snakemake.threads)  # noqa: F821 (before numpy and torch load)
 
 import sys
 
+from dsb.gpus import acquire_device
 from dsb.io import ImageTable, read_images, write_images
 from dsb.probes import fidelity_table, make_probe
 from dsb.stats import ClassStats
@@ -23,7 +24,7 @@ result = make_probe(
     seed=settings["seed"],
     n_per_class=settings["n_per_class"],
     options=settings["options"],
-    device=settings["device"],
+    device=str(acquire_device(settings["device"], "probes.device")),
 )
 pixels = result.pixels.reshape(len(result.pixels), *stats.shape)
 meta = {**result.meta, "classes": stats.classes, "dataset": snakemake.wildcards.dataset}
