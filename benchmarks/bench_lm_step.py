@@ -7,7 +7,7 @@ autocast of the same; the output layer fused with the loss in row chunks (dsb.lm
 float32; and the fused loss with bfloat16 matrix products (the pipeline's default). Each way
 also reports the loss after the same steps on the same batches from the same start.
 
-    python benchmarks/bench_lm_step.py [--steps 30] [--threads 2] [--vocab 18327]
+    python benchmarks/bench_lm_step.py [--steps 30] [--threads 2] [--vocab 18327] [--device cuda]
 """
 
 import argparse
@@ -22,13 +22,15 @@ from dsb.lm.train import TrainConfig, build_model
 
 def run(way: str, args, batches) -> tuple[float, float]:
     torch.manual_seed(0)
-    model = build_model(TrainConfig(), args.vocab)
+    model = build_model(TrainConfig(), args.vocab).to(args.device)
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3, foreach=True)
     bf16 = way.endswith("bf16")
     for i, batch in enumerate(batches):
         if i == args.warmup:
+            synchronize(args.device)
             start = time.perf_counter()
-        with torch.autocast("cpu", torch.bfloat16, enabled=bf16):
+        batch = batch.to(args.device)
+        with torch.autocast(torch.device(args.device).type, torch.bfloat16, enabled=bf16):
             if way.startswith("fused"):
                 hidden = model.base_model(batch[:, :-1]).last_hidden_state
             else:
@@ -45,7 +47,13 @@ def run(way: str, args, batches) -> tuple[float, float]:
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+    synchronize(args.device)
     return (time.perf_counter() - start) / (len(batches) - args.warmup), loss.item()
+
+
+def synchronize(device: str) -> None:
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize()
 
 
 def main() -> None:
@@ -54,6 +62,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--vocab", type=int, default=18327)
+    parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)
