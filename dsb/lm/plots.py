@@ -89,7 +89,7 @@ def plot_by(loss: pd.DataFrame, column: str, title: str) -> plt.Figure:
         _step_axis(ax, data["step"])
         ax.set_ylabel("loss (nats / token)")
     grid.figure.suptitle(title)
-    grid.figure.tight_layout()
+    grid.tight_layout()  # the FacetGrid version keeps room for its legend
     return grid.figure
 
 

@@ -103,12 +103,12 @@ rule lm_train:
         train=rules.lm_corpus.output.train,
         vocab=rules.lm_corpus.output.vocab,
     output:
-        model=directory(f"{LM_ROOT}/models/neox-{{size}}-seed{{seed}}"),
-        log=f"{LM_ROOT}/train/neox-{{size}}-seed{{seed}}.parquet",
+        model=directory(f"{LM_ROOT}/models/{{lm_model}}"),
+        log=f"{LM_ROOT}/train/{{lm_model}}.parquet",
     log:
-        f"{LM_ROOT}/logs/train_neox-{{size}}-seed{{seed}}.log",
+        f"{LM_ROOT}/logs/train_{{lm_model}}.log",
     benchmark:
-        f"{LM_ROOT}/benchmarks/train_neox-{{size}}-seed{{seed}}.tsv"
+        f"{LM_ROOT}/benchmarks/train_{{lm_model}}.tsv"
     conda:
         "../../envs/dsb.yaml"
     threads: LM_TRAIN["threads"]
@@ -117,10 +117,9 @@ rule lm_train:
         runtime=120,
         gpu=1 if LM_TRAIN["device"] == "cuda" else 0,
     params:
-        shape=lambda w: lm_train_sizes()[w.size],
-        recipe={
-            k: v for k, v in LM_TRAIN.items() if k not in ("sizes", "seeds", "threads")
-        },
+        shape=lambda w: lm_train_sizes()[lm_models()[w.lm_model]["size"]],
+        seed=lambda w: lm_models()[w.lm_model]["seed"],
+        recipe=lambda w: lm_train_recipe(w.lm_model),
     script:
         "../scripts/lm_train.py"
 

@@ -23,11 +23,16 @@ def lm_train_sizes():
 def lm_models():
     """{model id: labels} of every model followed along training."""
     if LM["models"]["source"] == "train":
-        return {
-            f"neox-{size}-seed{seed}": dict(size=size, seed=seed, variant="standard")
-            for size in lm_train_sizes()
-            for seed in LM_TRAIN["seeds"]
-        }
+        models = {}
+        for size in lm_train_sizes():
+            for seed in LM_TRAIN["seeds"]:
+                name = f"neox-{size}-seed{seed}"
+                models[name] = dict(size=size, seed=seed, variant="standard")
+                for k in LM_TRAIN["warmup_variants"]:
+                    models[f"{name}-warmup{k}"] = dict(
+                        size=size, seed=seed, variant=f"warmup{k}"
+                    )
+        return models
     models = {
         f"pythia-{s}": dict(size=s, seed=0, variant="standard")
         for s in LM_PYTHIA["sizes"]
@@ -40,6 +45,20 @@ def lm_models():
     for size in LM_PYTHIA["warmup"]:
         models[f"pythia-{size}-warmup01"] = dict(size=size, seed=0, variant="warmup01")
     return models
+
+
+def lm_train_recipe(model):
+    """The training settings of one model trained here: the config's, with the warm-up of its
+    variant."""
+    recipe = {
+        k: v
+        for k, v in LM_TRAIN.items()
+        if k not in ("sizes", "seeds", "threads", "warmup_variants")
+    }
+    variant = lm_models()[model]["variant"]
+    if variant.startswith("warmup"):
+        recipe["warmup_steps"] = int(variant.removeprefix("warmup"))
+    return recipe
 
 
 def lm_steps():
@@ -69,9 +88,6 @@ wildcard_constraints:
 
 
 def lm_model_input(wildcards):
-    labels = lm_models()[wildcards.lm_model]
     if LM["models"]["source"] == "train":
-        return expand(
-            rules.lm_train.output.model, size=labels["size"], seed=labels["seed"]
-        )
+        return f"{LM_ROOT}/models/{wildcards.lm_model}"
     return []

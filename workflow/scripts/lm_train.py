@@ -17,7 +17,7 @@ torch.set_num_threads(snakemake.threads)
 torch.set_flush_denormal(True)  # subnormal floats are ~100x slower on x86 CPUs
 recipe = {k: v for k, v in snakemake.params.recipe.items() if k in TrainConfig.__annotations__}
 recipe["device"] = str(acquire_device(recipe.get("device", "cpu"), "lm.models.train.device"))
-cfg = TrainConfig(**snakemake.params.shape, **recipe, seed=int(snakemake.wildcards.seed))
+cfg = TrainConfig(**snakemake.params.shape, **recipe, seed=int(snakemake.params.seed))
 tokens = np.concatenate([np.load(path) for path in snakemake.input.train])
 token_ids = np.load(snakemake.input.vocab)
 log = train_lm(tokens, token_ids, cfg, snakemake.output.model)
