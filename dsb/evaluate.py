@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from dsb.gpus import acquire_device
 from dsb.io import read_images
 
 STEP_FILE = re.compile(r"^step(\d+)\.pt$")
@@ -79,13 +80,6 @@ def checkpoint_files(model_dir: str | Path) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def resolve_device(device: str) -> torch.device:
-    """CPU, or a GPU of our own: jobs running side by side never share a device."""
-    from dsb.gpus import acquire_device
-
-    return acquire_device(device, "evaluate.device")
-
-
 @torch.inference_mode()
 def per_image_scores(model, bank: ProbeBank, batch_size: int, device: torch.device):
     """Cross-entropy against ``labels`` and the predicted class, for every image of the bank."""
@@ -136,7 +130,7 @@ def evaluate_run(
 ) -> pd.DataFrame:
     from dsb.train import load_checkpoint
 
-    dev = resolve_device(device)
+    dev = acquire_device(device, "evaluate.device")  # a GPU of its own, or cpu
     torch.set_flush_denormal(True)  # subnormal activations are ~100x slower on x86 CPUs
     bank = load_probe_bank(probe_paths)
     rows = []

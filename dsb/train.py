@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from dsb.augment import augment_batch
+from dsb.gpus import acquire_device
 from dsb.io import read_images
 
 RUN_KEYS = ("archs", "seeds", "overrides")
@@ -135,13 +136,6 @@ class BatchOrder:
         return torch.cat([self.permutation(int(e))[offset[epoch == e]] for e in epoch.unique()])
 
 
-def pick_device(name: str) -> torch.device:
-    """``train.device``: a CUDA device of this job's own (dsb.gpus), or the CPU."""
-    from dsb.gpus import acquire_device
-
-    return acquire_device(name, "train.device")
-
-
 def run_key(arch: str, seed: int, settings: dict, data_digest: str) -> str:
     """Hash of everything that determines the run; a changed setting never resumes stale state.
     Settings that do not change the result (device threads, save interval) are left out."""
@@ -226,7 +220,7 @@ def train(
     state_dir = Path(state_root) / run_key(arch, seed, settings, file_digest(train_path))
     state_dir.mkdir(parents=True, exist_ok=True)
 
-    device = pick_device(settings["device"])
+    device = acquire_device(settings["device"], "train.device")  # a GPU of its own, or cpu
     torch.set_num_threads(settings["threads"])
     # Late in training AdamW's second moments of tiny gradients underflow into subnormal
     # floats, which x86 CPUs process ~100x slower: flush them to zero (training slowed 10x).

@@ -99,8 +99,7 @@ def train_lm(
     warmup = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0
     )
-    device_type = next(model.parameters()).device.type
-    bf16 = resolve_precision(cfg.precision, device_type) == "bf16"
+    bf16 = resolve_precision(cfg.precision, model.device.type) == "bf16"
     saves = set(checkpoint_steps(cfg.max_steps))
     offsets = torch.arange(cfg.seq_len + 1)
     log, start = [], time.perf_counter()
@@ -109,7 +108,7 @@ def train_lm(
     for step in tqdm(range(1, cfg.max_steps + 1), desc="training", unit="step"):
         starts = torch.randint(len(stream) - cfg.seq_len - 1, (cfg.batch_size,), generator=gen)
         batch = stream[starts[:, None] + offsets].to(model.device, non_blocking=True)
-        with torch.autocast(device_type, torch.bfloat16, enabled=bf16):
+        with torch.autocast(model.device.type, torch.bfloat16, enabled=bf16):
             hidden = model.base_model(batch[:, :-1]).last_hidden_state
         loss = linear_cross_entropy(  # the output layer and the loss, without the full logits
             hidden.float().flatten(0, 1),
